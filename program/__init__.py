@@ -1,0 +1,1 @@
+"""The stack program's own modules: its config and its network."""

@@ -1,0 +1,287 @@
+"""Atomic file writes and deletes, per-file sync state and locks on the mount.
+
+Layout under the mount root, which is the folder nginx serves:
+
+- `<relative path>`: the image files.
+- `.sync-state/<hh>/<sha256>.json`: the last event applied to one file, where
+  the name is the SHA-256 of the file's relative path and `<hh>` its first two
+  hex digits. It contains the key, sequencer, version id, ETag and size.
+- `.sync-state/<hh>/<sha256>.lock`: the file that `flock` locks for that path.
+  Lock files are never removed, because removing one would let two writers
+  lock different inodes for the same path.
+
+nginx serves the state folder only to a request for its exact path, and the
+state holds no secret.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import errno
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import stat
+import tempfile
+import time
+from collections.abc import Iterable, Iterator
+
+if __package__:  # imported as sync_function.mount, as the tests and tools do
+    from .key_policy import STATE_DIR_NAME
+else:  # Lambda imports this folder's modules as top-level modules
+    from key_policy import STATE_DIR_NAME
+
+logger = logging.getLogger(__name__)
+
+DIR_MODE = 0o755
+FILE_MODE = 0o644
+
+# Temporary files are named `.sync-XXXXXXXX.tmp` so that a scan can tell them
+# apart from images, whose extensions never include `.tmp`.
+TEMP_PREFIX = ".sync-"
+TEMP_SUFFIX = ".tmp"
+
+LOCK_TIMEOUT_SECONDS = 30.0
+LOCK_POLL_SECONDS = 0.05
+
+# A concurrent delete can remove an empty folder between creating it and
+# creating the temporary file in it, so the write retries that step.
+MKSTEMP_ATTEMPTS = 3
+
+
+class ObjectTooLargeError(ValueError):
+    """An object over MAX_OBJECT_BYTES; the message gives both sizes."""
+
+
+class LockTimeoutError(TimeoutError):
+    """Another invocation held the lock on a path for longer than the timeout."""
+
+
+class MountMissingError(OSError):
+    """The mount root is not a directory, so the file system is not mounted."""
+
+
+@dataclasses.dataclass(frozen=True)
+class SyncState:
+    """The last change applied to one file, or a tombstone after a delete."""
+
+    key: str
+    sequencer: str | None
+    version_id: str | None = None
+    etag: str | None = None
+    size: int | None = None
+    deleted: bool = False
+
+
+def compare_sequencers(left: str, right: str) -> int:
+    """Return -1, 0 or 1 as S3 sequencer `left` is older, equal or newer.
+
+    S3 documents sequencers as hex strings that compare lexicographically once
+    the shorter one is left-padded with zeros.
+    """
+    width = max(len(left), len(right))
+    left = left.upper().rjust(width, "0")
+    right = right.upper().rjust(width, "0")
+    return (left > right) - (left < right)
+
+
+def is_temp_name(name: str) -> bool:
+    """Return whether a file name matches the temporary files this module writes."""
+    return name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX)
+
+
+class Mount:
+    """The images file system mounted at `root`, with its state folder."""
+
+    def __init__(self, root: str, lock_timeout: float | None = None) -> None:
+        self.root = os.path.normpath(root)
+        self.state_root = os.path.join(self.root, STATE_DIR_NAME)
+        if lock_timeout is None:
+            lock_timeout = LOCK_TIMEOUT_SECONDS
+        self.lock_timeout = lock_timeout
+
+    def check_mounted(self) -> None:
+        """Raise MountMissingError unless the root is a directory."""
+        if not os.path.isdir(self.root):
+            raise MountMissingError(
+                errno.ENOENT,
+                f"MOUNT_PATH {self.root} is not a directory; check that the "
+                "function mounts the EFS access point at that path",
+            )
+
+    def local_path(self, relative: str) -> str:
+        return os.path.join(self.root, *relative.split("/"))
+
+    def _state_base(self, relative: str) -> str:
+        # os.fsencode keeps file names that are not valid UTF-8 hashable.
+        digest = hashlib.sha256(os.fsencode(relative)).hexdigest()
+        return os.path.join(self.state_root, digest[:2], digest)
+
+    @contextlib.contextmanager
+    def lock(self, relative: str) -> Iterator[None]:
+        """Hold an exclusive `flock` on the lock file of `relative`.
+
+        The Linux NFS client implements `flock` with NFSv4 byte-range locks, so
+        invocations on other hosts see the lock. Polls with LOCK_NB instead of
+        blocking, so that a stuck holder costs `lock_timeout` seconds and a
+        LockTimeoutError, not the whole Lambda timeout.
+        """
+        lock_path = self._state_base(relative) + ".lock"
+        self._make_dirs(os.path.dirname(lock_path))
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+        try:
+            deadline = time.monotonic() + self.lock_timeout
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise LockTimeoutError(
+                            errno.ETIMEDOUT,
+                            f"lock on {relative!r} still held by another "
+                            f"invocation after {self.lock_timeout:g} s",
+                        ) from None
+                    time.sleep(LOCK_POLL_SECONDS)
+            yield
+        finally:
+            # Closing the descriptor releases the lock.
+            os.close(fd)
+
+    def read_state(self, relative: str) -> SyncState | None:
+        """Return the recorded state of `relative`, or None if it has none."""
+        state_path = self._state_base(relative) + ".json"
+        try:
+            with open(state_path, encoding="utf-8") as file:
+                data = json.load(file)
+            return SyncState(**data)
+        except FileNotFoundError:
+            return None
+        except (ValueError, TypeError) as error:
+            # Atomic replacement makes this unexpected. Treating the state as
+            # missing lets the next event rewrite both the file and the state.
+            logger.warning("ignoring unreadable sync state %s: %s", state_path, error)
+            return None
+
+    def write_state(self, relative: str, state: SyncState) -> None:
+        """Replace the recorded state of `relative` atomically."""
+        state_path = self._state_base(relative) + ".json"
+        data = json.dumps(dataclasses.asdict(state)).encode("utf-8")
+        self._write_atomic(state_path, [data], max_bytes=None)
+
+    def write_file(self, relative: str, chunks: Iterable[bytes], max_bytes: int) -> int:
+        """Write `chunks` to `relative` atomically and return the bytes written.
+
+        Raises:
+            ObjectTooLargeError: the chunks add up to more than `max_bytes`. The
+                target is left as it was.
+        """
+        return self._write_atomic(self.local_path(relative), chunks, max_bytes)
+
+    def _write_atomic(
+        self, target: str, chunks: Iterable[bytes], max_bytes: int | None
+    ) -> int:
+        # The temporary file sits in the target's folder because os.replace is
+        # atomic only within one file system, and readers then see either the
+        # old file or the complete new one.
+        directory = os.path.dirname(target)
+        for attempt in range(1, MKSTEMP_ATTEMPTS + 1):
+            self._make_dirs(directory)
+            try:
+                fd, temp_path = tempfile.mkstemp(
+                    prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=directory
+                )
+                break
+            except FileNotFoundError:
+                if attempt == MKSTEMP_ATTEMPTS:
+                    raise
+        try:
+            written = 0
+            with os.fdopen(fd, "wb") as file:
+                for chunk in chunks:
+                    written += len(chunk)
+                    if max_bytes is not None and written > max_bytes:
+                        raise ObjectTooLargeError(
+                            f"object is larger than MAX_OBJECT_BYTES ({max_bytes}); "
+                            f"read {written} bytes so far"
+                        )
+                    file.write(chunk)
+                file.flush()
+                os.fchmod(file.fileno(), FILE_MODE)
+                os.fsync(file.fileno())
+            os.replace(temp_path, target)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temp_path)
+            raise
+        return written
+
+    def delete_file(self, relative: str) -> bool:
+        """Delete `relative` and its empty parent folders; return whether it existed."""
+        path = self.local_path(relative)
+        try:
+            os.unlink(path)
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            # No regular file at that path, which is the state a delete wants.
+            return False
+        self._prune_empty_parents(os.path.dirname(path))
+        return True
+
+    def _prune_empty_parents(self, directory: str) -> None:
+        while directory != self.root and directory.startswith(self.root + os.sep):
+            try:
+                os.rmdir(directory)
+            except OSError:
+                return
+            directory = os.path.dirname(directory)
+
+    def prune_empty_dirs(self) -> None:
+        """Remove empty folders under the root, except the state folder."""
+        for directory, subdirs, files in os.walk(self.root, topdown=False):
+            if directory == self.root or directory.startswith(self.state_root):
+                continue
+            if not subdirs and not files:
+                with contextlib.suppress(OSError):
+                    os.rmdir(directory)
+
+    def _make_dirs(self, directory: str) -> None:
+        # Unlike os.makedirs, this sets DIR_MODE on each new folder whatever the
+        # umask, and it stops at the root rather than creating a missing mount.
+        if os.path.isdir(directory) or directory == self.root:
+            return
+        self._make_dirs(os.path.dirname(directory))
+        try:
+            os.mkdir(directory, DIR_MODE)
+        except FileExistsError:
+            return
+        os.chmod(directory, DIR_MODE)
+
+    def scan(self) -> tuple[list[str], list[str]]:
+        """List the files under the root, outside the state folder.
+
+        Returns the relative paths of regular files and symlinks, then the
+        relative paths of temporary files, each with "/" separators.
+        """
+        files: list[str] = []
+        temp_files: list[str] = []
+        for directory, subdirs, names in os.walk(self.root):
+            if directory == self.root and STATE_DIR_NAME in subdirs:
+                subdirs.remove(STATE_DIR_NAME)
+            relative_dir = os.path.relpath(directory, self.root)
+            for name in names:
+                relative = name if relative_dir == "." else f"{relative_dir}/{name}"
+                relative = relative.replace(os.sep, "/")
+                try:
+                    mode = os.lstat(os.path.join(directory, name)).st_mode
+                except FileNotFoundError:  # deleted since os.walk listed it
+                    continue
+                if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+                    continue
+                if is_temp_name(name):
+                    temp_files.append(relative)
+                else:
+                    files.append(relative)
+        return files, temp_files

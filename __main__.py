@@ -49,8 +49,7 @@ service = HighlyAvailableAssetsService(
             if internal
             else network.public_subnet_ids
         ),
-        "load_balancer_ingress_cidrs": config["ingressCidrs"]
-        or [network.cidr_block],
+        "load_balancer_ingress_cidrs": config["ingressCidrs"] or [network.cidr_block],
         "image_store": store.mount_args(),
         "image": config["image"],
         "cpu": config["cpu"],

@@ -96,9 +96,7 @@ def require_absolute_path(field: str, value: Any) -> str:
     if any(s in (".", "..") for s in segments):
         raise ValueError(f"{field} is {value!r}; it must not contain '.' or '..'.")
     if len(value) > 100:
-        raise ValueError(
-            f"{field} is {len(value)} characters; EFS allows at most 100."
-        )
+        raise ValueError(f"{field} is {len(value)} characters; EFS allows at most 100.")
     return value.rstrip("/") or "/"
 
 

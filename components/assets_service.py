@@ -224,20 +224,22 @@ class HighlyAvailableAssetsService(pulumi.ComponentResource):
             desired_count=settings.desired_count,
             launch_type="FARGATE",
             platform_version="LATEST",
-            network_configuration={
-                "subnets": [s["subnet_id"] for s in settings.subnets],
-                "security_groups": [task_group.id],
-                "assign_public_ip": False,
-            },
+            network_configuration=aws.ecs.ServiceNetworkConfigurationArgs(
+                subnets=[s["subnet_id"] for s in settings.subnets],
+                security_groups=[task_group.id],
+                assign_public_ip=False,
+            ),
             load_balancers=[
-                {
-                    "target_group_arn": target_group.arn,
-                    "container_name": CONTAINER_NAME,
-                    "container_port": CONTAINER_PORT,
-                }
+                aws.ecs.ServiceLoadBalancerArgs(
+                    target_group_arn=target_group.arn,
+                    container_name=CONTAINER_NAME,
+                    container_port=CONTAINER_PORT,
+                )
             ],
             health_check_grace_period_seconds=60,
-            deployment_circuit_breaker={"enable": True, "rollback": True},
+            deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(
+                enable=True, rollback=True
+            ),
             deployment_minimum_healthy_percent=100,
             deployment_maximum_percent=200,
             availability_zone_rebalancing="ENABLED",
@@ -252,7 +254,7 @@ class HighlyAvailableAssetsService(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 depends_on=[
-                    mount_targets_ready(store),
+                    mount_targets_ready(store),  # type: ignore[list-item]
                     mount_policy,
                     *nfs_rules,
                     *listeners,
@@ -314,10 +316,12 @@ class HighlyAvailableAssetsService(pulumi.ComponentResource):
         for port in settings.listener_ports:
             for cidr in settings.ingress_cidrs:
                 label = cidr.replace("/", "-").replace(":", "-")
+                ipv6 = ipaddress.ip_network(cidr).version == 6
                 aws.vpc.SecurityGroupIngressRule(
                     f"{name}-lb-in-{port}-{label}",
                     security_group_id=load_balancer_group.id,
-                    **_cidr_source(cidr),
+                    cidr_ipv4=None if ipv6 else cidr,
+                    cidr_ipv6=cidr if ipv6 else None,
                     ip_protocol="tcp",
                     from_port=port,
                     to_port=port,
@@ -473,7 +477,7 @@ class HighlyAvailableAssetsService(pulumi.ComponentResource):
         task_role: aws.iam.Role,
     ) -> aws.ecs.TaskDefinition:
         name, settings = self._name, self._settings
-        volumes: list[dict[str, Any]] = [
+        volumes: list[Any] = [
             {
                 "name": IMAGES_VOLUME,
                 "efs_volume_configuration": {
@@ -501,10 +505,9 @@ class HighlyAvailableAssetsService(pulumi.ComponentResource):
             network_mode="awsvpc",
             cpu=str(settings.cpu),
             memory=str(settings.memory),
-            runtime_platform={
-                "operating_system_family": "LINUX",
-                "cpu_architecture": "X86_64",
-            },
+            runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
+                operating_system_family="LINUX", cpu_architecture="X86_64"
+            ),
             execution_role_arn=execution_role.arn,
             task_role_arn=task_role.arn,
             container_definitions=container,
@@ -519,7 +522,7 @@ class HighlyAvailableAssetsService(pulumi.ComponentResource):
         security_group: aws.ec2.SecurityGroup,
     ) -> tuple[list[aws.lb.Listener], aws.lb.TargetGroup, aws.lb.LoadBalancer]:
         name, settings = self._name, self._settings
-        access_logs = None
+        access_logs: Any = None
         if args.get("access_logs_bucket") is not None:
             access_logs = {
                 "bucket": args["access_logs_bucket"],
@@ -555,7 +558,7 @@ class HighlyAvailableAssetsService(pulumi.ComponentResource):
             tags=self._tags,
             opts=self._child,
         )
-        forward = [{"type": "forward", "target_group_arn": target_group.arn}]
+        forward: list[Any] = [{"type": "forward", "target_group_arn": target_group.arn}]
         if settings.certificate_arn is None:
             http = aws.lb.Listener(
                 f"{name}-http",
@@ -582,14 +585,12 @@ class HighlyAvailableAssetsService(pulumi.ComponentResource):
             port=80,
             protocol="HTTP",
             default_actions=[
-                {
-                    "type": "redirect",
-                    "redirect": {
-                        "protocol": "HTTPS",
-                        "port": "443",
-                        "status_code": "HTTP_301",
-                    },
-                }
+                aws.lb.ListenerDefaultActionArgs(
+                    type="redirect",
+                    redirect=aws.lb.ListenerDefaultActionRedirectArgs(
+                        protocol="HTTPS", port="443", status_code="HTTP_301"
+                    ),
+                )
             ],
             opts=self._child,
         )
@@ -599,7 +600,7 @@ class HighlyAvailableAssetsService(pulumi.ComponentResource):
         self,
         namespace_arn: pulumi.Input[str] | None,
         log_group: aws.cloudwatch.LogGroup,
-    ) -> dict[str, Any] | None:
+    ) -> Any:
         settings = self._settings
         if not settings.service_connect:
             return None
@@ -751,12 +752,6 @@ def _physical(value: str) -> str:
     return _PHYSICAL_NAME_CHARACTERS.sub("-", value)[:255]
 
 
-def _cidr_source(cidr: str) -> dict[str, str]:
-    if ipaddress.ip_network(cidr).version == 6:
-        return {"cidr_ipv6": cidr}
-    return {"cidr_ipv4": cidr}
-
-
 class _Settings:
     """HighlyAvailableAssetsServiceArgs checked and with defaults filled in."""
 
@@ -803,13 +798,17 @@ class _Settings:
         settings.read_only_root_filesystem = bool(
             args.get("read_only_root_filesystem", False)
         )
-        settings.enable_execute_command = bool(args.get("enable_execute_command", False))
+        settings.enable_execute_command = bool(
+            args.get("enable_execute_command", False)
+        )
         return settings
 
     def _set_placement(self, args: HighlyAvailableAssetsServiceArgs) -> None:
         subnets = args["subnets"]
         check.require_plain("subnets", subnets)
-        zones = check.distinct_zones("subnets", [s["availability_zone"] for s in subnets])
+        zones = check.distinct_zones(
+            "subnets", [s["availability_zone"] for s in subnets]
+        )
         store_zones = set(args["image_store"]["availability_zones"])
         missing = [zone for zone in zones if zone not in store_zones]
         if missing:
@@ -841,7 +840,9 @@ class _Settings:
                 f"desired_count is {desired}; at least 2 tasks are needed for the "
                 "service to stay up when a task or an Availability Zone fails."
             )
-        self.desired_count = check.require_int_in_range("desired_count", desired, 2, 1000)
+        self.desired_count = check.require_int_in_range(
+            "desired_count", desired, 2, 1000
+        )
         self.max_count = check.require_int_in_range(
             "max_count", args.get("max_count", 6), 2, 1000
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from enum import Enum
-from typing import NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi_aws as aws
@@ -173,7 +173,9 @@ class SharedImageStore(pulumi.ComponentResource):
         else:
             self._create(name, settings)
 
-        for label, group_id in (args.get("nfs_client_security_group_ids") or {}).items():
+        for label, group_id in (
+            args.get("nfs_client_security_group_ids") or {}
+        ).items():
             self._admit(f"client-{label}", group_id)
 
         self.register_outputs(
@@ -284,9 +286,7 @@ class SharedImageStore(pulumi.ComponentResource):
         )
         self.access_point_id = pulumi.Output.from_input(existing["access_point_id"])
         self.access_point_arn = pulumi.Output.from_input(existing["access_point_arn"])
-        self.security_group_id = pulumi.Output.from_input(
-            existing["security_group_id"]
-        )
+        self.security_group_id = pulumi.Output.from_input(existing["security_group_id"])
         self.mount_target_ids = pulumi.Output.from_input(
             existing["mount_target_ids"]
         ).apply(list)
@@ -344,7 +344,9 @@ class SharedImageStore(pulumi.ComponentResource):
 
     def _admit(
         self, label: str, group_id: pulumi.Input[str]
-    ) -> tuple[aws.vpc.SecurityGroupIngressRule | None, aws.vpc.SecurityGroupEgressRule | None]:
+    ) -> tuple[
+        aws.vpc.SecurityGroupIngressRule | None, aws.vpc.SecurityGroupEgressRule | None
+    ]:
         # Two grants from one security group share its rules: AWS rejects a
         # second identical rule.
         if label in self._granted_groups:
@@ -376,9 +378,7 @@ def file_system_policy(file_system_arn: str, account_id: str) -> str:
                 "elasticfilesystem:ClientWrite",
             ],
             "Resource": file_system_arn,
-            "Condition": {
-                "Bool": {"elasticfilesystem:AccessedViaMountTarget": "true"}
-            },
+            "Condition": {"Bool": {"elasticfilesystem:AccessedViaMountTarget": "true"}},
         },
         {
             "Sid": "DenyWithoutTls",
@@ -514,10 +514,12 @@ class _Settings:
             args.get("transition_to_primary_on_access", True)
         )
 
-    def lifecycle_policies(self) -> list[dict[str, str]]:
-        policies = []
+    def lifecycle_policies(self) -> list[Any]:
+        policies: list[dict[str, str]] = []
         if self.transition_to_ia_days:
-            policies.append({"transition_to_ia": f"AFTER_{self.transition_to_ia_days}_DAYS"})
+            policies.append(
+                {"transition_to_ia": f"AFTER_{self.transition_to_ia_days}_DAYS"}
+            )
             if self.transition_to_ia_days == 1:
                 policies[-1]["transition_to_ia"] = "AFTER_1_DAY"
         if self.transition_to_primary_on_access:
@@ -527,7 +529,11 @@ class _Settings:
 
 def _octal_permissions(value: object) -> str:
     check.require_plain("directory_permissions", value)
-    if not isinstance(value, str) or not value.isdigit() or set(value) - set("01234567"):
+    if (
+        not isinstance(value, str)
+        or not value.isdigit()
+        or set(value) - set("01234567")
+    ):
         raise ValueError(
             f"directory_permissions is {value!r}; give octal permissions as a "
             "string, such as '0755'."

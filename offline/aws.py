@@ -258,7 +258,9 @@ def _mount_target(mocks: AwsMocks, name: str, inputs: dict) -> tuple[str, dict]:
         "availabilityZoneId": f"use1-az{ord(zone[-1]) - ord('a') + 1}",
         "networkInterfaceId": f"eni-0{_hex(name, 16)}",
         "ipAddress": f"10.0.{int(_hex(name, 2), 16) % 250}.{10 + len(name) % 200}",
-        "dnsName": f"{zone}.{inputs.get('fileSystemId')}.efs.{mocks.region}.amazonaws.com",
+        "dnsName": (
+            f"{zone}.{inputs.get('fileSystemId')}.efs.{mocks.region}.amazonaws.com"
+        ),
         "ownerId": mocks.account_id,
     }
 
@@ -371,7 +373,9 @@ def _load_balancer(mocks: AwsMocks, name: str, inputs: dict) -> tuple[str, dict]
         "arn": arn,
         "arnSuffix": suffix,
         "name": lb_name,
-        "dnsName": f"{prefix}{lb_name}-{_digits(name, 10)}.{mocks.region}.elb.amazonaws.com",
+        "dnsName": (
+            f"{prefix}{lb_name}-{_digits(name, 10)}.{mocks.region}.elb.amazonaws.com"
+        ),
         "zoneId": "Z35SXDOTRQ7X7K",
     }
 
@@ -388,9 +392,7 @@ def _target_group(mocks: AwsMocks, name: str, inputs: dict) -> tuple[str, dict]:
 def _listener(mocks: AwsMocks, name: str, inputs: dict) -> tuple[str, dict]:
     lb_arn = str(inputs.get("loadBalancerArn", ""))
     lb_path = lb_arn.split(":loadbalancer/", 1)[-1]
-    arn = mocks.arn(
-        "elasticloadbalancing", f"listener/{lb_path}/{_hex(name, 16)}"
-    )
+    arn = mocks.arn("elasticloadbalancing", f"listener/{lb_path}/{_hex(name, 16)}")
     return arn, {"arn": arn}
 
 
@@ -550,7 +552,9 @@ def _get_vpc(mocks: AwsMocks, args: dict) -> dict:
     vpc_id = args.get("id")
     vpc = mocks.vpcs.get(str(vpc_id))
     if vpc is None:
-        raise LookupError(f"InvalidVpcID.NotFound: The vpc ID '{vpc_id}' does not exist")
+        raise LookupError(
+            f"InvalidVpcID.NotFound: The vpc ID '{vpc_id}' does not exist"
+        )
     return {
         "id": vpc.id,
         "cidrBlock": vpc.cidr_block,
@@ -558,5 +562,3 @@ def _get_vpc(mocks: AwsMocks, args: dict) -> dict:
         "enableDnsHostnames": vpc.enable_dns_hostnames,
         "arn": mocks.arn("ec2", f"vpc/{vpc.id}"),
     }
-
-

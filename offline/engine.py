@@ -59,6 +59,12 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.outputs_by_urn: dict[str, dict[str, Any]] = {}
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC name)
+        urn = self.make_urn(request.parent, request.type, request.name)
+        if urn in self.resources and request.type != "pulumi:pulumi:Stack":
+            # The engine rejects this too; Pulumi's own mock monitor does not.
+            raise ValueError(
+                f"Duplicate resource URN '{urn}'; try giving it a unique name"
+            )
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
             return response
@@ -153,16 +159,18 @@ def run(
     project: str,
     stack: str,
     config: Mapping[str, str] | None = None,
+    monitor: RecordingMonitor | None = None,
 ) -> StackRun:
     """Evaluate `body` as a Pulumi program under `mocks` and return what it did.
 
     Each call starts from a fresh root stack, so runs never see each other's
     resources. `config` keys are fully qualified (`project:key`) and values
     are strings, as the CLI would pass them. Exceptions from the program,
-    including validation errors, propagate unchanged.
+    including validation errors, propagate unchanged; pass a `monitor` to
+    see what was registered before one was raised.
     """
     settings.reset_options(project=project, stack=stack, preview=False)
-    monitor = RecordingMonitor(mocks)
+    monitor = monitor or RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(
         mocks, project=project, stack=stack, preview=False, monitor=monitor
     )
@@ -204,6 +212,7 @@ def run_program_file(
     project: str,
     stack: str,
     config: Mapping[str, str] | None = None,
+    monitor: RecordingMonitor | None = None,
 ) -> StackRun:
     """Evaluate a Pulumi program file (a `__main__.py`) as `pulumi up` would."""
     return run(
@@ -212,4 +221,5 @@ def run_program_file(
         project=project,
         stack=stack,
         config=config,
+        monitor=monitor,
     )

@@ -57,7 +57,9 @@ def stack_config(stack: str, root: Path = ROOT) -> dict[str, str]:
             values[full_key] = _as_config_string(spec)
     stack_path = root / f"Pulumi.{stack}.yaml"
     if not stack_path.exists():
-        known = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
+        known = sorted(
+            p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("Pulumi.*.yaml")
+        )
         raise StackFileError(
             f"stack {stack!r} has no {stack_path.name}; known stacks: "
             f"{', '.join(known) or 'none'}."

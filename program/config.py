@@ -54,46 +54,178 @@ class Key:
 
 
 KEYS: tuple[Key, ...] = (
-    Key("availabilityZones", "array", [], "AZs of the new VPC, at least two, such as us-east-1a. Ignored with existingVpcId."),
+    Key(
+        "availabilityZones",
+        "array",
+        [],
+        "AZs of the new VPC, at least two, such as us-east-1a. Ignored with existingVpcId.",
+    ),
     Key("vpcCidr", "string", "10.0.0.0/16", "CIDR range of the new VPC."),
-    Key("natGateways", "string", "single", "NAT gateways of the new VPC: single (one for all AZs) or onePerAz."),
+    Key(
+        "natGateways",
+        "string",
+        "single",
+        "NAT gateways of the new VPC: single (one for all AZs) or onePerAz.",
+    ),
     Key("existingVpcId", "string", "", "Use this VPC instead of creating one."),
-    Key("existingPrivateSubnetIds", "array", [], "Private subnets of existingVpcId, one per AZ, for the tasks and mount targets."),
-    Key("existingPublicSubnetIds", "array", [], "Public subnets of existingVpcId for an internet-facing load balancer."),
-    Key("image", "string", "public.ecr.aws/aws-containers/retail-store-sample-assets:0.7.0", "Container image of the assets service."),
-    Key("cpu", "integer", 256, "Task CPU units (256, 512, 1024, 2048, 4096, 8192 or 16384)."),
+    Key(
+        "existingPrivateSubnetIds",
+        "array",
+        [],
+        "Private subnets of existingVpcId, one per AZ, for the tasks and mount targets.",
+    ),
+    Key(
+        "existingPublicSubnetIds",
+        "array",
+        [],
+        "Public subnets of existingVpcId for an internet-facing load balancer.",
+    ),
+    Key(
+        "image",
+        "string",
+        "public.ecr.aws/aws-containers/retail-store-sample-assets:0.7.0",
+        "Container image of the assets service.",
+    ),
+    Key(
+        "cpu",
+        "integer",
+        256,
+        "Task CPU units (256, 512, 1024, 2048, 4096, 8192 or 16384).",
+    ),
     Key("memory", "integer", 512, "Task memory in MiB, valid for cpu on Fargate."),
-    Key("desiredCount", "integer", 2, "Tasks to run, at least 2; also the autoscaling minimum."),
+    Key(
+        "desiredCount",
+        "integer",
+        2,
+        "Tasks to run, at least 2; also the autoscaling minimum.",
+    ),
     Key("maxCount", "integer", 6, "Autoscaling maximum task count."),
-    Key("cpuTargetPercent", "integer", 60, "Average CPU percent that autoscaling keeps (10 to 90)."),
-    Key("requestsPerTarget", "integer", 1000, "Load balancer requests per task per minute that autoscaling keeps."),
+    Key(
+        "cpuTargetPercent",
+        "integer",
+        60,
+        "Average CPU percent that autoscaling keeps (10 to 90).",
+    ),
+    Key(
+        "requestsPerTarget",
+        "integer",
+        1000,
+        "Load balancer requests per task per minute that autoscaling keeps.",
+    ),
     Key("logRetentionDays", "integer", 30, "Days CloudWatch keeps container logs."),
-    Key("readOnlyRootFilesystem", "boolean", False, "Run the container with a read-only root file system."),
+    Key(
+        "readOnlyRootFilesystem",
+        "boolean",
+        False,
+        "Run the container with a read-only root file system.",
+    ),
     Key("enableExecuteCommand", "boolean", False, "Allow ECS Exec into the tasks."),
-    Key("clusterName", "string", "retail-store-ecs-cluster", "Name of the ECS cluster to create."),
-    Key("existingClusterArn", "string", "", "Run in this ECS cluster instead of creating one."),
-    Key("serviceConnect", "boolean", True, "Register the service with ECS Service Connect as http://assets."),
-    Key("namespaceName", "string", "retailstore.local", "Cloud Map namespace to create for Service Connect."),
-    Key("existingNamespaceArn", "string", "", "Use this Cloud Map namespace instead of creating one."),
+    Key(
+        "clusterName",
+        "string",
+        "retail-store-ecs-cluster",
+        "Name of the ECS cluster to create.",
+    ),
+    Key(
+        "existingClusterArn",
+        "string",
+        "",
+        "Run in this ECS cluster instead of creating one.",
+    ),
+    Key(
+        "serviceConnect",
+        "boolean",
+        True,
+        "Register the service with ECS Service Connect as http://assets.",
+    ),
+    Key(
+        "namespaceName",
+        "string",
+        "retailstore.local",
+        "Cloud Map namespace to create for Service Connect.",
+    ),
+    Key(
+        "existingNamespaceArn",
+        "string",
+        "",
+        "Use this Cloud Map namespace instead of creating one.",
+    ),
     Key("loadBalancerScheme", "string", "internal", "internal or internet-facing."),
-    Key("ingressCidrs", "array", [], "CIDR ranges admitted to the load balancer. Default: the VPC's range when internal; required when internet-facing."),
-    Key("certificateArn", "string", "", "ACM certificate ARN for HTTPS; HTTP then redirects to HTTPS."),
+    Key(
+        "ingressCidrs",
+        "array",
+        [],
+        "CIDR ranges admitted to the load balancer. Default: the VPC's range when internal; required when internet-facing.",
+    ),
+    Key(
+        "certificateArn",
+        "string",
+        "",
+        "ACM certificate ARN for HTTPS; HTTP then redirects to HTTPS.",
+    ),
     Key("accessLogsBucket", "string", "", "S3 bucket for load balancer access logs."),
-    Key("throughputMode", "string", "elastic", "EFS throughput: elastic, bursting or provisioned."),
-    Key("provisionedThroughputMibps", "integer", 0, "MiB/s with provisioned throughput."),
-    Key("transitionToIaDays", "integer", 30, "Days before EFS moves an unread file to Infrequent Access; 0 never."),
-    Key("transitionToPrimaryOnAccess", "boolean", True, "Move a file back to Standard storage on first access."),
+    Key(
+        "throughputMode",
+        "string",
+        "elastic",
+        "EFS throughput: elastic, bursting or provisioned.",
+    ),
+    Key(
+        "provisionedThroughputMibps", "integer", 0, "MiB/s with provisioned throughput."
+    ),
+    Key(
+        "transitionToIaDays",
+        "integer",
+        30,
+        "Days before EFS moves an unread file to Infrequent Access; 0 never.",
+    ),
+    Key(
+        "transitionToPrimaryOnAccess",
+        "boolean",
+        True,
+        "Move a file back to Standard storage on first access.",
+    ),
     Key("backups", "boolean", True, "Automatic AWS Backup of the file system."),
-    Key("kmsKeyArn", "string", "", "Customer managed KMS key for EFS encryption; changing it replaces the file system."),
+    Key(
+        "kmsKeyArn",
+        "string",
+        "",
+        "Customer managed KMS key for EFS encryption; changing it replaces the file system.",
+    ),
     Key("imagesPath", "string", "/images", "Directory on EFS that holds the images."),
     Key("posixUid", "integer", 1000, "User id of all access to the images."),
     Key("posixGid", "integer", 1000, "Group id of all access to the images."),
-    Key("storeRemovalPolicy", "string", "retain", "retain (protect the file system) or destroy (throwaway stacks)."),
-    Key("imagePublisher", "boolean", True, "Create the S3 staging bucket and sync function that publish images."),
-    Key("maxImageBytes", "integer", 20971520, "Largest image the sync function copies, in bytes."),
-    Key("allowedImageExtensions", "array", [".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif", ".svg"], "File extensions the sync function accepts."),
-    Key("noncurrentVersionDays", "integer", 30, "Days the staging bucket keeps replaced image versions."),
-)  # fmt: skip
+    Key(
+        "storeRemovalPolicy",
+        "string",
+        "retain",
+        "retain (protect the file system) or destroy (throwaway stacks).",
+    ),
+    Key(
+        "imagePublisher",
+        "boolean",
+        True,
+        "Create the S3 staging bucket and sync function that publish images.",
+    ),
+    Key(
+        "maxImageBytes",
+        "integer",
+        20971520,
+        "Largest image the sync function copies, in bytes.",
+    ),
+    Key(
+        "allowedImageExtensions",
+        "array",
+        [".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif", ".svg"],
+        "File extensions the sync function accepts.",
+    ),
+    Key(
+        "noncurrentVersionDays",
+        "integer",
+        30,
+        "Days the staging bucket keeps replaced image versions.",
+    ),
+)
 
 KEYS_BY_NAME = {key.name: key for key in KEYS}
 
@@ -126,7 +258,9 @@ def _parse(key: Key, raw: str | None) -> Any:
         try:
             return int(raw)
         except ValueError:
-            raise ValueError(f"{key.name} is {raw!r}; it must be a whole number.") from None
+            raise ValueError(
+                f"{key.name} is {raw!r}; it must be a whole number."
+            ) from None
     if key.type == "boolean":
         lowered = raw.strip().lower()
         if lowered not in ("true", "false"):

@@ -33,12 +33,15 @@ CHECKOUT_ACTION = "actions/checkout"
 PULUMI_ACTION = "pulumi/actions"
 POLICY_PACK_DIR = "policy"
 STACK_NAME = "dev"
+PREVIEW_JOB = "preview"
+TEST_JOB = "test"
+DEPLOY_JOB = "deploy"
 
 INSTALL_HINT = "install the dev tools with `pip install -r requirements-dev.txt`"
 
 # zizmor runs as the "auditor" persona, its most thorough one. A finding of
 # severity low or above fails the test. Informational findings are hints
-# without a risk, so they are printed but do not fail. A finding that is
+# without a risk, so they do not fail it. A finding that is
 # accepted by design carries an inline `# zizmor: ignore[AUDIT]` comment with
 # its reason in the workflow, where a reviewer sees it.
 ZIZMOR_PERSONA = "auditor"
@@ -106,9 +109,9 @@ def pulumi_step_index(job: dict[str, Any], command: str) -> int:
 def policy_packs_of(step: dict[str, Any]) -> list[str]:
     """Return the policy pack paths a Pulumi step passes as `--policy-pack`."""
     if action_of(step) == PULUMI_ACTION:
-        # pulumi/actions reads `policyPacks` as lines or semicolon-separated.
+        # pulumi/actions v7.0.0 splits `policyPacks` at newlines and commas.
         raw = str(step.get("with", {}).get("policyPacks", ""))
-        return [pack.strip() for pack in re.split(r"[;\n]", raw) if pack.strip()]
+        return [pack.strip() for pack in re.split(r"[,\n]", raw) if pack.strip()]
     return re.findall(r"--policy-pack[=\s]+(\S+)", str(step.get("run", "")))
 
 
@@ -131,11 +134,16 @@ def sdk_pin(package: str) -> str:
 
 
 def offline_env() -> dict[str, str]:
-    """Return os.environ with every request sent to a dead proxy and no token."""
+    """Copy os.environ, pointing every proxy at DEAD_PROXY and dropping tokens."""
     env = dict(os.environ)
-    for name in ("NO_PROXY", "no_proxy", "GH_TOKEN", "GITHUB_TOKEN"):
+    for name in (
+        "NO_PROXY",
+        "no_proxy",
+        "GH_TOKEN",
+        "GITHUB_TOKEN",
+        "ZIZMOR_GITHUB_TOKEN",
+    ):
         env.pop(name, None)
-    env.pop("ZIZMOR_GITHUB_TOKEN", None)
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
         env[name] = DEAD_PROXY
         env[name.lower()] = DEAD_PROXY
@@ -145,7 +153,7 @@ def offline_env() -> dict[str, str]:
 @pytest.fixture(scope="session")
 def check_jsonschema_command() -> list[str]:
     if importlib.util.find_spec("check_jsonschema") is None:
-        pytest.fail(f"check-jsonschema is not installed: {INSTALL_HINT}", False)
+        pytest.fail(f"check-jsonschema is not installed: {INSTALL_HINT}", pytrace=False)
     return [sys.executable, "-m", "check_jsonschema"]
 
 
@@ -158,7 +166,7 @@ def zizmor_binary() -> str:
         return str(beside_python)
     on_path = shutil.which("zizmor")
     if on_path is None:
-        pytest.fail(f"zizmor is not installed: {INSTALL_HINT}", False)
+        pytest.fail(f"zizmor is not installed: {INSTALL_HINT}", pytrace=False)
     return on_path
 
 
@@ -198,8 +206,10 @@ def run_zizmor(binary: str, target: Path) -> list[dict[str, Any]]:
 
 
 def describe_finding(finding: dict[str, Any]) -> str:
+    """Format a zizmor JSON (v1) finding as `path:line: audit (severity): text`."""
     location = finding["locations"][0]
-    path = location["symbolic"]["key"]["Local"]["verbatim_path"]
+    key = location["symbolic"]["key"]
+    path = key["Local"]["verbatim_path"] if "Local" in key else json.dumps(key)
     row = location["concrete"]["location"]["start_point"]["row"] + 1
     severity = finding["determinations"]["severity"]
     return f"{path}:{row}: {finding['ident']} ({severity}): {finding['desc']}"
@@ -332,19 +342,30 @@ def test_workflow_permissions_read_only(path: Path) -> None:
     [
         (
             PREVIEW_WORKFLOW,
-            "preview",
+            PREVIEW_JOB,
             {"contents": "read", "id-token": "write", "pull-requests": "write"},
         ),
-        (DEPLOY_WORKFLOW, "deploy", {"contents": "read", "id-token": "write"}),
+        (DEPLOY_WORKFLOW, TEST_JOB, {"contents": "read"}),
+        (DEPLOY_WORKFLOW, DEPLOY_JOB, {"contents": "read", "id-token": "write"}),
     ],
-    ids=["preview", "deploy"],
+    ids=["preview", "test", "deploy"],
 )
 def test_job_permissions_are_minimal(
     path: Path, job_name: str, expected: dict[str, str]
 ) -> None:
     jobs = load_workflow(path)["jobs"]
-    assert set(jobs) == {job_name}, f"{path.name} has jobs {sorted(jobs)}"
+    assert job_name in jobs, f"{path.name} has jobs {sorted(jobs)}"
     assert jobs[job_name].get("permissions") == expected
+
+
+@pytest.mark.parametrize(
+    ("path", "job_names"),
+    [(PREVIEW_WORKFLOW, {PREVIEW_JOB}), (DEPLOY_WORKFLOW, {TEST_JOB, DEPLOY_JOB})],
+    ids=["preview", "deploy"],
+)
+def test_workflow_has_expected_jobs(path: Path, job_names: set[str]) -> None:
+    # A new job must be added to the permission table above.
+    assert set(load_workflow(path)["jobs"]) == job_names
 
 
 # Supply chain and injection
@@ -408,29 +429,33 @@ def test_run_steps_expand_no_expressions(path: Path) -> None:
 # Pulumi commands
 
 
+PULUMI_COMMANDS = [
+    (PREVIEW_WORKFLOW, PREVIEW_JOB, "preview"),
+    (DEPLOY_WORKFLOW, DEPLOY_JOB, "up"),
+]
+
+
 @pytest.mark.parametrize(
-    ("path", "command"),
-    [(PREVIEW_WORKFLOW, "preview"), (DEPLOY_WORKFLOW, "up")],
-    ids=["preview", "up"],
+    ("path", "job_name", "command"), PULUMI_COMMANDS, ids=["preview", "up"]
 )
-def test_pulumi_step_applies_policy_pack(path: Path, command: str) -> None:
-    workflow = load_workflow(path)
-    (job,) = workflow["jobs"].values()
+def test_pulumi_step_applies_policy_pack(
+    path: Path, job_name: str, command: str
+) -> None:
+    job = load_workflow(path)["jobs"][job_name]
     step = job["steps"][pulumi_step_index(job, command)]
     assert policy_packs_of(step) == [POLICY_PACK_DIR]
 
 
 @pytest.mark.parametrize(
-    ("path", "command"),
-    [(PREVIEW_WORKFLOW, "preview"), (DEPLOY_WORKFLOW, "up")],
-    ids=["preview", "up"],
+    ("path", "job_name", "command"), PULUMI_COMMANDS, ids=["preview", "up"]
 )
-def test_pulumi_step_targets_dev_stack(path: Path, command: str) -> None:
+def test_pulumi_step_targets_dev_stack(path: Path, job_name: str, command: str) -> None:
     workflow = load_workflow(path)
-    (job,) = workflow["jobs"].values()
+    job = workflow["jobs"][job_name]
     step = job["steps"][pulumi_step_index(job, command)]
-    stack = str(step.get("with", {}).get("stack-name", ""))
-    assert resolve_env(stack, workflow, job) == STACK_NAME
+    stack = resolve_env(str(step.get("with", {}).get("stack-name", "")), workflow, job)
+    # A fully qualified name such as ORG/dev or ORG/PROJECT/dev is fine.
+    assert stack.split("/")[-1] == STACK_NAME
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda path: path.name)
@@ -456,14 +481,37 @@ def test_preview_runs_on_pull_request() -> None:
 
 
 def test_preview_comments_on_pull_request() -> None:
-    (job,) = load_workflow(PREVIEW_WORKFLOW)["jobs"].values()
+    job = load_workflow(PREVIEW_WORKFLOW)["jobs"][PREVIEW_JOB]
     step = job["steps"][pulumi_step_index(job, "preview")]
     assert action_of(step) == PULUMI_ACTION
     assert step["with"].get("comment-on-pr") is True
 
 
+def test_failed_preview_still_comments() -> None:
+    job = load_workflow(PREVIEW_WORKFLOW)["jobs"][PREVIEW_JOB]
+    preview_index = pulumi_step_index(job, "preview")
+    reporters = [
+        step
+        for step in job["steps"][preview_index + 1 :]
+        if "gh pr comment" in str(step.get("run", ""))
+    ]
+    assert len(reporters) == 1, "expected one `gh pr comment` step after preview"
+    assert "failure()" in str(reporters[0].get("if", ""))
+
+
+def test_failure_comment_names_project() -> None:
+    # The failure comment copies the heading of pulumi/actions, which names the
+    # project, so that the next successful preview edits it in place.
+    job = load_workflow(PREVIEW_WORKFLOW)["jobs"][PREVIEW_JOB]
+    (reporter,) = [
+        step for step in job["steps"] if "gh pr comment" in str(step.get("run", ""))
+    ]
+    project = load_workflow(REPO_ROOT / "Pulumi.yaml")["name"]
+    assert reporter["env"]["PULUMI_PROJECT"] == project
+
+
 def test_preview_skips_fork_pull_requests() -> None:
-    (job,) = load_workflow(PREVIEW_WORKFLOW)["jobs"].values()
+    job = load_workflow(PREVIEW_WORKFLOW)["jobs"][PREVIEW_JOB]
     condition = str(job.get("if", ""))
     assert "github.event.pull_request.head.repo.full_name" in condition
     assert "github.repository" in condition
@@ -479,42 +527,43 @@ def test_preview_concurrency_per_pull_request() -> None:
 
 
 def test_deploy_runs_on_main_push() -> None:
-    workflow = load_workflow(DEPLOY_WORKFLOW)
-    triggers = triggers_of(workflow)
+    triggers = triggers_of(load_workflow(DEPLOY_WORKFLOW))
     assert set(triggers) == {"push", "workflow_dispatch"}
     assert triggers["push"].get("branches") == ["main"]
 
 
-def test_deploy_job_limited_to_main() -> None:
+@pytest.mark.parametrize("job_name", [TEST_JOB, DEPLOY_JOB])
+def test_deploy_jobs_limited_to_main(job_name: str) -> None:
     # workflow_dispatch may start a run from any branch.
-    (job,) = load_workflow(DEPLOY_WORKFLOW)["jobs"].values()
+    job = load_workflow(DEPLOY_WORKFLOW)["jobs"][job_name]
     assert job.get("if") == "github.ref == 'refs/heads/main'"
 
 
 def test_deploy_job_binds_dev_environment() -> None:
-    (job,) = load_workflow(DEPLOY_WORKFLOW)["jobs"].values()
+    job = load_workflow(DEPLOY_WORKFLOW)["jobs"][DEPLOY_JOB]
     environment = job.get("environment")
     if isinstance(environment, dict):
         environment = environment.get("name")
     assert environment == STACK_NAME
 
 
-def test_deploy_runs_tests_before_up() -> None:
-    (job,) = load_workflow(DEPLOY_WORKFLOW)["jobs"].values()
-    steps = job["steps"]
-    test_indexes = [
-        index
-        for index, step in enumerate(steps)
-        if str(step.get("run", "")).strip() == "bash .ci/run"
-    ]
-    credential_indexes = [
-        index
-        for index, step in enumerate(steps)
-        if action_of(step) == AWS_CREDENTIALS_ACTION
-    ]
-    assert len(test_indexes) == 1, "expected one step that runs `bash .ci/run`"
-    assert test_indexes[0] < pulumi_step_index(job, "up")
-    assert test_indexes[0] < min(credential_indexes), "tests run with AWS access"
+def test_test_job_calls_ci_run() -> None:
+    job = load_workflow(DEPLOY_WORKFLOW)["jobs"][TEST_JOB]
+    commands = [str(step.get("run", "")).strip() for step in job["steps"]]
+    assert "bash .ci/run" in commands
+
+
+def test_deploy_waits_for_tests() -> None:
+    needs = load_workflow(DEPLOY_WORKFLOW)["jobs"][DEPLOY_JOB].get("needs")
+    assert needs in (TEST_JOB, [TEST_JOB]), f"deploy needs {needs!r}"
+
+
+def test_tests_run_without_credentials() -> None:
+    job = load_workflow(DEPLOY_WORKFLOW)["jobs"][TEST_JOB]
+    text = yaml.safe_dump(job)
+    assert "environment" not in job
+    assert "secrets." not in text
+    assert steps_using(job, AWS_CREDENTIALS_ACTION) == []
 
 
 def test_deploy_never_cancels_running_up() -> None:

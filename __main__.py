@@ -4,6 +4,7 @@ import pulumi
 
 from components import (
     HighlyAvailableAssetsService,
+    ImagePublisher,
     SharedImageStore,
 )
 from program import config as stack_config
@@ -79,6 +80,23 @@ service = HighlyAvailableAssetsService(
         ),
     },
 )
+
+# Publishing: images uploaded to the staging bucket reach every task at once.
+if config["imagePublisher"]:
+    publisher = ImagePublisher(
+        "images-publisher",
+        {
+            "vpc_id": network.vpc_id,
+            "subnet_ids": [s["subnet_id"] for s in network.private_subnets],
+            "image_store": store.mount_args(),
+            "allowed_extensions": config["allowedImageExtensions"],
+            "max_object_bytes": config["maxImageBytes"],
+            "noncurrent_version_days": config["noncurrentVersionDays"],
+            "log_retention_days": config["logRetentionDays"],
+        },
+    )
+    pulumi.export("imagesBucketName", publisher.bucket_name)
+    pulumi.export("imageSyncFunctionName", publisher.function_name)
 
 pulumi.export("url", service.url)
 pulumi.export("serviceConnectUrl", service.service_connect_url)

@@ -11,6 +11,7 @@ from .assets_service import (
     LoadBalancerScheme,
 )
 from .efs_access import AccessLevel, Grant, ImageStoreMountArgs
+from .image_publisher import ImagePublisher, ImagePublisherArgs
 from .network import SubnetArgs
 from .shared_image_store import (
     ExistingFileSystemArgs,
@@ -31,6 +32,8 @@ __all__ = [
     "Grant",
     "HighlyAvailableAssetsService",
     "HighlyAvailableAssetsServiceArgs",
+    "ImagePublisher",
+    "ImagePublisherArgs",
     "ImageStoreMountArgs",
     "LoadBalancerScheme",
     "RemovalPolicy",

@@ -562,3 +562,15 @@ def _get_vpc(mocks: AwsMocks, args: dict) -> dict:
         "enableDnsHostnames": vpc.enable_dns_hostnames,
         "arn": mocks.arn("ec2", f"vpc/{vpc.id}"),
     }
+
+
+@_invoke("aws:ec2/getPrefixList:getPrefixList")
+def _get_prefix_list(mocks: AwsMocks, args: dict) -> dict:
+    name = str(args.get("name", ""))
+    prefix_list_id = f"pl-{_hex(name, 8)}"
+    return {
+        "id": prefix_list_id,
+        "prefixListId": prefix_list_id,
+        "name": name,
+        "cidrBlocks": ["3.5.0.0/19", "52.216.0.0/15"],
+    }

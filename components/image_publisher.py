@@ -150,7 +150,7 @@ class ImagePublisher(pulumi.ComponentResource):
             f"{name}-sync",
             runtime="python3.12",
             handler="handler.handler",
-            code=pulumi.FileArchive(str(SYNC_FUNCTION_DIR)),
+            code=_function_code(),
             role=role.arn,
             timeout=300,
             memory_size=512,
@@ -161,7 +161,7 @@ class ImagePublisher(pulumi.ComponentResource):
                 arn=store["access_point_arn"], local_mount_path=MOUNT_PATH
             ),
             environment=aws.lambda_.FunctionEnvironmentArgs(
-                variables=settings.environment()
+                variables={**settings.environment(), "IMAGES_BUCKET": bucket.bucket}
             ),
             dead_letter_config=aws.lambda_.FunctionDeadLetterConfigArgs(
                 target_arn=dead_letters.arn
@@ -377,6 +377,16 @@ class ImagePublisher(pulumi.ComponentResource):
             tags=self._tags,
             opts=self._child,
         )
+
+
+def _function_code() -> pulumi.AssetArchive:
+    """Return the sync function's source files, without compiled caches."""
+    return pulumi.AssetArchive(
+        {
+            path.name: pulumi.FileAsset(str(path))
+            for path in sorted(SYNC_FUNCTION_DIR.glob("*.py"))
+        }
+    )
 
 
 def _deny_insecure_transport(bucket_arn: str) -> str:

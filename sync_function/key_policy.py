@@ -62,7 +62,7 @@ def relative_path(
     of the full local path is checked as well.
 
     Raises:
-        UnsafeKeyError: the key cannot be stored safely; the message says why.
+        UnsafeKeyError: the key cannot be stored safely; the message gives the reason.
     """
     if not key:
         raise UnsafeKeyError("key is empty")
@@ -101,6 +101,6 @@ def relative_path(
 
     extension = posixpath.splitext(segments[-1])[1].lower()
     if extension not in allowed_extensions:
-        shown = extension or "(none)"
-        raise UnsafeKeyError(f"extension {shown} is not in ALLOWED_EXTENSIONS")
+        displayed = extension or "(none)"
+        raise UnsafeKeyError(f"extension {displayed} is not in ALLOWED_EXTENSIONS")
     return relative

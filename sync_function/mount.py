@@ -11,7 +11,7 @@ Layout under the mount root, which is the folder nginx serves:
   lock different inodes for the same path.
 
 nginx serves the state folder only to a request for its exact path, and the
-state holds no secret.
+state contains no secret.
 """
 
 from __future__ import annotations
@@ -28,10 +28,13 @@ import stat
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
-if __package__:  # imported as sync_function.mount, as the tests and tools do
+# Tests and tools import this folder as the package sync_function, and mypy
+# reads this branch. Lambda imports the modules as top-level modules.
+if TYPE_CHECKING or __package__:
     from .key_policy import STATE_DIR_NAME
-else:  # Lambda imports this folder's modules as top-level modules
+else:
     from key_policy import STATE_DIR_NAME
 
 logger = logging.getLogger(__name__)
@@ -120,6 +123,12 @@ class Mount:
         digest = hashlib.sha256(os.fsencode(relative)).hexdigest()
         return os.path.join(self.state_root, digest[:2], digest)
 
+    def lock_path(self, relative: str) -> str:
+        return self._state_base(relative) + ".lock"
+
+    def state_path(self, relative: str) -> str:
+        return self._state_base(relative) + ".json"
+
     @contextlib.contextmanager
     def lock(self, relative: str) -> Iterator[None]:
         """Hold an exclusive `flock` on the lock file of `relative`.
@@ -129,7 +138,7 @@ class Mount:
         blocking, so that a stuck holder costs `lock_timeout` seconds and a
         LockTimeoutError, not the whole Lambda timeout.
         """
-        lock_path = self._state_base(relative) + ".lock"
+        lock_path = self.lock_path(relative)
         self._make_dirs(os.path.dirname(lock_path))
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, FILE_MODE)
         try:
@@ -153,7 +162,7 @@ class Mount:
 
     def read_state(self, relative: str) -> SyncState | None:
         """Return the recorded state of `relative`, or None if it has none."""
-        state_path = self._state_base(relative) + ".json"
+        state_path = self.state_path(relative)
         try:
             with open(state_path, encoding="utf-8") as file:
                 data = json.load(file)
@@ -168,7 +177,7 @@ class Mount:
 
     def write_state(self, relative: str, state: SyncState) -> None:
         """Replace the recorded state of `relative` atomically."""
-        state_path = self._state_base(relative) + ".json"
+        state_path = self.state_path(relative)
         data = json.dumps(dataclasses.asdict(state)).encode("utf-8")
         self._write_atomic(state_path, [data], max_bytes=None)
 
@@ -225,7 +234,7 @@ class Mount:
         try:
             os.unlink(path)
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-            # No regular file at that path, which is the state a delete wants.
+            # No regular file exists at that path, which is what a delete needs.
             return False
         self._prune_empty_parents(os.path.dirname(path))
         return True

@@ -124,6 +124,7 @@ def test_function_environment(run: StackRun) -> None:
     assert variables["IMAGES_PREFIX"] == "images/"
     assert variables["ALLOWED_EXTENSIONS"].split(",")[0] == ".jpg"
     assert variables["MAX_OBJECT_BYTES"] == str(20 * 2**20)
+    assert variables["IMAGES_BUCKET"] == run.one("aws:s3/bucket:Bucket").id
 
 
 def test_events_trigger_on_prefix(run: StackRun) -> None:

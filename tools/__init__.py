@@ -1,0 +1,1 @@
+"""Command-line tools for operating the deployed stack; run them with `python -m`."""

@@ -127,6 +127,11 @@ class AwsMocks(pulumi.runtime.Mocks):
             return f"{prefix}{_hex(name, 26)}"[:limit]
         return f"{name[: limit - 8]}-{_hex(name, 7)}"
 
+    @property
+    def subnet_zones(self) -> dict[str, str]:
+        """The AZ of every subnet the mocks were given or created, by id."""
+        return dict(self._subnet_zones)
+
     def zone_of_subnet(self, subnet_id: str) -> str:
         """Return the AZ of a subnet the mocks created or were given."""
         return self._subnet_zones.get(subnet_id, f"{self.region}a")

@@ -6,7 +6,9 @@ The program runs in process under Pulumi's mocks, with the stack's config
 read from Pulumi.yaml and Pulumi.<stack>.yaml. Ids and ARNs come from the
 mocks in AWS's formats; they show the shape of real values, not real ones.
 Exit status: 0 on success, 1 when the config or a component rejects its
-input, or a mandatory policy finding; 2 for a missing or malformed stack file.
+input, or when the policy pack reports a mandatory finding; 2 for a missing
+or malformed stack file. The policy report follows the outputs: the pack's
+controls, the EFS mount check and the AWS contract checks.
 """
 
 from __future__ import annotations
@@ -154,6 +156,17 @@ def evaluate(stack: str, mocks: aws.AwsMocks | None = None) -> engine.StackRun:
     )
 
 
+def check_policies(run: engine.StackRun, mocks: aws.AwsMocks) -> Any:
+    """Run the policy pack, the mount check and the contract checks on `run`."""
+    from policy.network import NetworkFacts
+    from policy.runner import evaluate as evaluate_policies
+
+    network = NetworkFacts.from_existing_network(
+        mocks.vpcs.values(), mocks.subnets.values(), subnet_zones=mocks.subnet_zones
+    )
+    return evaluate_policies(run, network=network)
+
+
 def _registrations_json(run: engine.StackRun) -> str:
     return json.dumps(
         {
@@ -184,7 +197,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
     options = parser.parse_args(argv)
 
     try:
-        run = evaluate(options.stack)
+        config = stack_files.stack_config(options.stack)
+        mocks = aws.AwsMocks(region=config.get("aws:region", "us-east-1"))
+        run = evaluate(options.stack, mocks)
     except stack_files.StackFileError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -201,7 +216,12 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
     )
     print_tree(run, out, properties=not options.no_properties)
     print_outputs(run, out)
-    return 0
+
+    from policy.runner import format_report
+
+    report = check_policies(run, mocks)
+    out.write("\nPolicies:\n" + format_report(report) + "\n")
+    return 0 if report.ok else 1
 
 
 if __name__ == "__main__":

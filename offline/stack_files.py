@@ -39,13 +39,14 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return content
 
 
-def project_name(root: Path = ROOT) -> str:
+def project_name(root: Path | None = None) -> str:
     """Return the project name declared in Pulumi.yaml."""
-    return str(_read_yaml(root / "Pulumi.yaml")["name"])
+    return str(_read_yaml((root or ROOT) / "Pulumi.yaml")["name"])
 
 
-def stack_config(stack: str, root: Path = ROOT) -> dict[str, str]:
+def stack_config(stack: str, root: Path | None = None) -> dict[str, str]:
     """Return the stack's config as the CLI passes it: `namespace:key` → string."""
+    root = root or ROOT
     project = _read_yaml(root / "Pulumi.yaml")
     name = str(project["name"])
     values: dict[str, str] = {}

@@ -125,3 +125,26 @@ def test_unknown_invoke_named_in_error() -> None:
 
     with pytest.raises(NotImplementedError, match="aws:ec2/getAmi:getAmi"):
         AwsMocks().call(MockCallArgs("aws:ec2/getAmi:getAmi", {}, ""))
+
+
+def test_preview_prints_policy_report() -> None:
+    code, text = run_preview("--stack", "dev", "--no-properties")
+    assert code == 0
+    assert "Policies:" in text
+    assert "efs-mount-check" in text
+    assert "OK: 0 mandatory" in text
+
+
+def test_mandatory_finding_exits_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    import policy.runner
+
+    original = policy.runner.evaluate
+
+    def strict(run, **kwargs):
+        kwargs["enforcement"] = {"ecs-container-read-only-root": "mandatory"}
+        return original(run, **kwargs)
+
+    monkeypatch.setattr(policy.runner, "evaluate", strict)
+    code, text = run_preview("--stack", "dev", "--no-properties")
+    assert code == 1
+    assert "ecs-container-read-only-root" in text

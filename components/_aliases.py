@@ -7,8 +7,8 @@ image. Each component keeps a table of its renamed children, keyed by the
 child's current name suffix (the part after `<component name>-`), and passes
 `aliases_for(...)` as the child's `aliases` resource option.
 
-An alias is needed until every stack has run `pulumi up` with it; after that
-the old URN is gone from state and the entry can be removed.
+Keep an entry until every stack has run `pulumi up` with it. After that the
+old URN is gone from state, so the entry can be removed.
 """
 
 import dataclasses
@@ -63,25 +63,25 @@ def check_renamed_children(renamed: RenamedChildren) -> None:
     """
     claimed: dict[FormerChild, str] = {}
     for current, formers in renamed.items():
-        _require_suffix(current, "a current child suffix")
+        _require_suffix(current, "current child suffix")
         if isinstance(formers, str):
             raise ValueError(
-                f"renamed children entry {current!r} is the string {formers!r}; "
-                f"give a list of earlier suffixes, such as [{formers!r}]."
+                f"renamed children entry {current!r} is the string {formers!r}, "
+                f"not a list. Give a list of earlier suffixes, such as [{formers!r}]."
             )
         for former in formers:
             child = former if isinstance(former, FormerChild) else FormerChild(former)
-            _require_suffix(child.suffix, f"an earlier suffix of {current!r}")
+            _require_suffix(child.suffix, f"earlier suffix of {current!r}")
             if child.suffix == current and not child.at_stack_root:
                 raise ValueError(
                     f"renamed children entry {current!r} lists its own suffix as "
-                    "an earlier one; remove it, because an alias to the current "
+                    "an earlier one. Remove it, because an alias to the current "
                     "name and parent matches no old state."
                 )
             if child in claimed:
                 raise ValueError(
                     f"earlier child {child.suffix!r} is claimed by both "
-                    f"{claimed[child]!r} and {current!r}; each old resource can "
+                    f"{claimed[child]!r} and {current!r}. Each old resource can "
                     "carry its state to one new child only."
                 )
             claimed[child] = current
@@ -90,6 +90,6 @@ def check_renamed_children(renamed: RenamedChildren) -> None:
 def _require_suffix(value: object, role: str) -> None:
     if not isinstance(value, str) or not value or value.startswith("-"):
         raise ValueError(
-            f"{value!r} is not valid as {role}; give the part of the child's "
-            "name after '<component name>-', such as 'fs'."
+            f"invalid {role}: {value!r}. Give the part of the child's name "
+            "after '<component name>-', such as 'fs'."
         )

@@ -1,7 +1,5 @@
 """HighlyAvailableAssetsService: the assets nginx on Fargate across AZs."""
 
-from __future__ import annotations
-
 import ipaddress
 import json
 import re
@@ -686,7 +684,7 @@ class HighlyAvailableAssetsService(pulumi.ComponentResource):
 
 
 def container_definitions(
-    settings: _Settings, *, image: str, log_group: str, region: str
+    settings: "_Settings", *, image: str, log_group: str, region: str
 ) -> str:
     """Return the task's container definitions as the JSON ECS expects.
 
@@ -780,7 +778,9 @@ class _Settings:
         return [80] if self.certificate_arn is None else [80, 443]
 
     @classmethod
-    def from_args(cls, name: str, args: HighlyAvailableAssetsServiceArgs) -> _Settings:
+    def from_args(
+        cls, name: str, args: HighlyAvailableAssetsServiceArgs
+    ) -> "_Settings":
         settings = cls()
         component = "HighlyAvailableAssetsService"
         # The load balancer and target group are auto-named from these.

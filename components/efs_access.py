@@ -7,8 +7,6 @@ mount targets' security group, as an ingress rule on one and an egress rule
 on the other.
 """
 
-from __future__ import annotations
-
 import dataclasses
 import json
 from enum import Enum

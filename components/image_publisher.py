@@ -5,8 +5,6 @@ function that mounts the shared image store read-write and mirrors each
 object onto it, so every nginx task serves the change at once.
 """
 
-from __future__ import annotations
-
 import json
 import re
 from pathlib import Path
@@ -206,7 +204,7 @@ class ImagePublisher(pulumi.ComponentResource):
             }
         )
 
-    def _bucket(self, settings: _Settings) -> aws.s3.Bucket:
+    def _bucket(self, settings: "_Settings") -> aws.s3.Bucket:
         name = self._name
         bucket = aws.s3.Bucket(f"{name}-staging", tags=self._tags, opts=self._child)
         aws.s3.BucketPublicAccessBlock(
@@ -307,7 +305,7 @@ class ImagePublisher(pulumi.ComponentResource):
 
     def _wire_events(
         self,
-        settings: _Settings,
+        settings: "_Settings",
         bucket: aws.s3.Bucket,
         function: aws.lambda_.Function,
     ) -> None:
@@ -456,7 +454,7 @@ class _Settings:
         }
 
     @classmethod
-    def from_args(cls, args: ImagePublisherArgs) -> _Settings:
+    def from_args(cls, args: ImagePublisherArgs) -> "_Settings":
         from .assets_service import LOG_RETENTION_DAYS
 
         settings = cls()

@@ -1,7 +1,5 @@
 """Network inputs shared by the components."""
 
-from __future__ import annotations
-
 from typing import TypedDict
 
 import pulumi

@@ -1,7 +1,5 @@
 """SharedImageStore: an encrypted EFS file system that every task mounts."""
 
-from __future__ import annotations
-
 import json
 from collections.abc import Mapping, Sequence
 from enum import Enum
@@ -190,7 +188,7 @@ class SharedImageStore(pulumi.ComponentResource):
             }
         )
 
-    def _create(self, name: str, settings: _Settings) -> None:
+    def _create(self, name: str, settings: "_Settings") -> None:
         child = pulumi.ResourceOptions(parent=self)
         tags = {**self._tags, "Name": name}
 
@@ -419,7 +417,7 @@ class _Settings:
         self.removal_policy = RemovalPolicy.RETAIN
 
     @classmethod
-    def from_args(cls, args: SharedImageStoreArgs) -> _Settings:
+    def from_args(cls, args: SharedImageStoreArgs) -> "_Settings":
         settings = cls()
         existing = args.get("existing_file_system")
         if existing is not None:

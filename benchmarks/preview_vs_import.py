@@ -24,13 +24,21 @@ ROOT = Path(__file__).resolve().parent.parent
 # pulumi_aws and pulumi_awsx load a service module, and the classes in it,
 # only when an attribute is first read, so the baseline reads one class of
 # every service the program uses: the same modules the preview must load.
-SDK_CLASSES = (
-    "pulumi_awsx.ec2.Vpc aws.appautoscaling.Policy aws.cloudwatch.MetricAlarm "
-    "aws.ec2.SecurityGroup aws.ecs.Service aws.efs.FileSystem aws.iam.Role "
-    "aws.lambda_.Function aws.lb.LoadBalancer aws.s3.Bucket "
-    "aws.servicediscovery.HttpNamespace aws.sqs.Queue "
-    "aws.vpc.SecurityGroupIngressRule"
-).split()
+SDK_CLASSES = [
+    "pulumi_awsx.ec2.Vpc",
+    "aws.appautoscaling.Policy",
+    "aws.cloudwatch.MetricAlarm",
+    "aws.ec2.SecurityGroup",
+    "aws.ecs.Service",
+    "aws.efs.FileSystem",
+    "aws.iam.Role",
+    "aws.lambda_.Function",
+    "aws.lb.LoadBalancer",
+    "aws.s3.Bucket",
+    "aws.servicediscovery.HttpNamespace",
+    "aws.sqs.Queue",
+    "aws.vpc.SecurityGroupIngressRule",
+]
 BASELINE = [
     sys.executable,
     "-c",

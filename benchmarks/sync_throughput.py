@@ -10,7 +10,7 @@ same random files:
   each file, lists the bucket and uploads with Content-MD5;
 - baseline put: plain `put_object` calls for the same files on the same
   number of threads, without listing or hashing;
-- sync: `sync_function.handler.handler` once per object event, into a
+- sync: `components.sync_function.handler.handler` once per object event, into a
   temporary folder in place of the EFS mount;
 - baseline get: `get_object` and a plain file write per object, without
   locks, state or temporary files.
@@ -39,7 +39,7 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
-from sync_function import handler
+from components.sync_function import handler
 from tools import publish_images
 
 BUCKET = "benchmark-images"

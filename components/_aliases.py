@@ -4,8 +4,9 @@ Pulumi identifies a resource by its URN: its type, its parents' types and its
 logical name. A child whose URN changes without an alias is deleted and
 created again, which for the store's EFS file system means losing every
 image. Each component keeps a table of its renamed children, keyed by the
-child's current name suffix (the part after `<component name>-`), and passes
-`aliases_for(...)` as the child's `aliases` resource option.
+child's current name suffix (the part after `<component name>-`), and adds
+`keep_renamed_children(...)` to its own resource options, so that every child
+it creates gets the aliases its table lists.
 
 Keep an entry until every stack has run `pulumi up` with it. After that the
 old URN is gone from state, so the entry can be removed.
@@ -93,3 +94,32 @@ def _require_suffix(value: object, role: str) -> None:
             f"invalid {role}: {value!r}. Give the part of the child's name "
             "after '<component name>-', such as 'fs'."
         )
+
+
+def keep_renamed_children(
+    component_name: str, renamed: RenamedChildren
+) -> pulumi.ResourceTransformation:
+    """Return a transformation that adds each renamed child's aliases.
+
+    Pass it in the component's own `transformations` option: Pulumi applies a
+    parent's transformations to every resource created under it, so no child
+    needs its own `aliases` option. Raises ValueError when `renamed` is
+    inconsistent.
+    """
+    check_renamed_children(renamed)
+    prefix = f"{component_name}-"
+
+    def add_aliases(
+        args: pulumi.ResourceTransformationArgs,
+    ) -> pulumi.ResourceTransformationResult | None:
+        if not args.name.startswith(prefix):
+            return None
+        aliases = aliases_for(component_name, args.name[len(prefix) :], renamed)
+        if not aliases:
+            return None
+        options = pulumi.ResourceOptions.merge(
+            args.opts, pulumi.ResourceOptions(aliases=aliases)
+        )
+        return pulumi.ResourceTransformationResult(args.props, options)
+
+    return add_aliases

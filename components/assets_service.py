@@ -11,6 +11,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import _validation as check
+from ._aliases import RenamedChildren, keep_renamed_children
 from .efs_access import (
     AccessLevel,
     ImageStoreMountArgs,
@@ -47,6 +48,9 @@ LOG_RETENTION_DAYS = (
 SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 
 _PHYSICAL_NAME_CHARACTERS = re.compile(r"[^A-Za-z0-9_-]")
+
+# Children renamed since a release: current name suffix -> earlier suffixes.
+_RENAMED_CHILDREN: RenamedChildren = {}
 
 
 class LoadBalancerScheme(str, Enum):
@@ -169,6 +173,13 @@ class HighlyAvailableAssetsService(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         settings = _Settings.from_args(name, args)
+        # Children renamed since a release keep their state through aliases.
+        opts = pulumi.ResourceOptions.merge(
+            opts,
+            pulumi.ResourceOptions(
+                transformations=[keep_renamed_children(name, _RENAMED_CHILDREN)]
+            ),
+        )
         super().__init__(
             "retailassets:index:HighlyAvailableAssetsService", name, None, opts
         )

@@ -14,6 +14,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import _validation as check
+from ._aliases import RenamedChildren, keep_renamed_children
 from .efs_access import (
     AccessLevel,
     ImageStoreMountArgs,
@@ -22,9 +23,12 @@ from .efs_access import (
     open_nfs_path,
 )
 
-SYNC_FUNCTION_DIR = Path(__file__).resolve().parent.parent / "sync_function"
+SYNC_FUNCTION_DIR = Path(__file__).resolve().parent / "sync_function"
 MOUNT_PATH = "/mnt/images"
 DEFAULT_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif", ".svg")
+
+# Children renamed since a release: current name suffix -> earlier suffixes.
+_RENAMED_CHILDREN: RenamedChildren = {}
 
 
 class ImagePublisherArgs(TypedDict):
@@ -80,6 +84,13 @@ class ImagePublisher(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         settings = _Settings.from_args(args)
+        # Children renamed since a release keep their state through aliases.
+        opts = pulumi.ResourceOptions.merge(
+            opts,
+            pulumi.ResourceOptions(
+                transformations=[keep_renamed_children(name, _RENAMED_CHILDREN)]
+            ),
+        )
         super().__init__("retailassets:index:ImagePublisher", name, None, opts)
         self._name = name
         self._tags = dict(args.get("tags") or {})

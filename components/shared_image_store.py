@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import _validation as check
+from ._aliases import RenamedChildren, keep_renamed_children
 from .efs_access import (
     NFS_PORT,
     AccessLevel,
@@ -21,6 +22,9 @@ from .network import SubnetArgs
 
 # Days after which EFS may move a file to Infrequent Access (the API's enum).
 TRANSITION_DAYS = (1, 7, 14, 30, 60, 90, 180, 270, 365)
+
+# Children renamed since a release: current name suffix -> earlier suffixes.
+_RENAMED_CHILDREN: RenamedChildren = {}
 
 
 class ThroughputMode(str, Enum):
@@ -159,6 +163,13 @@ class SharedImageStore(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         settings = _Settings.from_args(args)
+        # Children renamed since a release keep their state through aliases.
+        opts = pulumi.ResourceOptions.merge(
+            opts,
+            pulumi.ResourceOptions(
+                transformations=[keep_renamed_children(name, _RENAMED_CHILDREN)]
+            ),
+        )
         super().__init__("retailassets:index:SharedImageStore", name, None, opts)
         self._name = name
         self._granted_groups: set[str] = set()

@@ -12,7 +12,14 @@ import pytest
 from conftest import run_components
 
 import components
-from components import SharedImageStore, shared_image_store
+from components import (
+    HighlyAvailableAssetsService,
+    ImagePublisher,
+    SharedImageStore,
+    assets_service,
+    image_publisher,
+    shared_image_store,
+)
 from components._aliases import (
     FormerChild,
     RenamedChildren,
@@ -114,21 +121,76 @@ def test_component_rename_table_is_consistent(module: ModuleType) -> None:
     check_renamed_children(module._RENAMED_CHILDREN)
 
 
-@pytest.mark.skipif(
-    not hasattr(shared_image_store, "_RENAMED_CHILDREN"),
-    reason="shared_image_store does not pass aliases_for to its children yet",
+SUBNETS = [
+    {"subnet_id": "subnet-0a", "availability_zone": "us-east-1a"},
+    {"subnet_id": "subnet-0b", "availability_zone": "us-east-1b"},
+]
+VPC_ID = "vpc-0123456789abcdef0"
+
+
+def build_all() -> None:
+    store = SharedImageStore("images", {"vpc_id": VPC_ID, "subnets": SUBNETS})
+    HighlyAvailableAssetsService(
+        "assets",
+        {
+            "vpc_id": VPC_ID,
+            "subnets": SUBNETS,
+            "load_balancer_subnet_ids": ["subnet-0a", "subnet-0b"],
+            "load_balancer_ingress_cidrs": ["10.0.0.0/16"],
+            "image_store": store.mount_args(),
+        },
+    )
+    ImagePublisher(
+        "publisher",
+        {
+            "vpc_id": VPC_ID,
+            "subnet_ids": ["subnet-0a", "subnet-0b"],
+            "image_store": store.mount_args(),
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    ("module", "current", "earlier"),
+    [
+        (shared_image_store, "images-fs", "images-efs"),
+        (shared_image_store, "images-mount-us-east-1a", "images-target-us-east-1a"),
+        (assets_service, "assets-service", "assets-ecs-service"),
+        # Created by a helper in efs_access, still under the component.
+        (assets_service, "assets-nfs-in", "assets-efs-in"),
+        (image_publisher, "publisher-sync", "publisher-function"),
+    ],
 )
-def test_renamed_file_system_keeps_state(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(shared_image_store, "_RENAMED_CHILDREN", {"fs": ["efs"]})
-    subnets = [
-        {"subnet_id": "subnet-0a", "availability_zone": "us-east-1a"},
-        {"subnet_id": "subnet-0b", "availability_zone": "us-east-1b"},
+def test_renamed_child_keeps_state(
+    monkeypatch: pytest.MonkeyPatch, module: ModuleType, current: str, earlier: str
+) -> None:
+    _, suffix = current.split("-", 1)
+    old_suffix = earlier.split("-", 1)[1]
+    monkeypatch.setattr(module, "_RENAMED_CHILDREN", {suffix: [old_suffix]})
+    run = run_components(build_all)
+    child = run.by_name(current)
+    assert child.aliases[0] == f"name={earlier} type=<same> parent=<same parent>"
+    carriers = [
+        r.name
+        for r in run.registrations
+        if any(alias.startswith(f"name={earlier} ") for alias in r.aliases)
     ]
+    assert carriers == [current]
+
+
+def test_renamed_file_system_stays_protected(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shared_image_store, "_RENAMED_CHILDREN", {"fs": ["efs"]})
     run = run_components(
-        lambda: SharedImageStore(
-            "images", {"vpc_id": "vpc-0123456789abcdef0", "subnets": subnets}
-        )
+        lambda: SharedImageStore("images", {"vpc_id": VPC_ID, "subnets": SUBNETS})
     )
     file_system = run.one(FILE_SYSTEM)
     assert file_system.aliases == ["name=images-efs type=<same> parent=<same parent>"]
     assert file_system.protect is True
+
+
+def test_inconsistent_table_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shared_image_store, "_RENAMED_CHILDREN", {"fs": ["fs"]})
+    with pytest.raises(ValueError, match="lists its own suffix"):
+        run_components(
+            lambda: SharedImageStore("images", {"vpc_id": VPC_ID, "subnets": SUBNETS})
+        )

@@ -30,10 +30,10 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from sync_function import handler, mount, resync, transfer
+from components.sync_function import handler, mount, resync, transfer
 
 BUCKET = "staging-images"
-SYNC_FUNCTION_DIR = Path(__file__).resolve().parents[1] / "sync_function"
+SYNC_FUNCTION_DIR = Path(__file__).resolve().parents[1] / "components" / "sync_function"
 
 _sequencers = itertools.count(0x10)
 
@@ -116,7 +116,7 @@ def mount_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
-    caplog.set_level(logging.DEBUG, logger="sync_function")
+    caplog.set_level(logging.DEBUG, logger="components.sync_function")
     return caplog
 
 
@@ -702,7 +702,7 @@ def test_handler_imports_as_lambda_root() -> None:
     script = (
         "import json, sys\n"
         "import handler\n"
-        "assert 'sync_function' not in sys.modules\n"
+        "assert 'components.sync_function' not in sys.modules\n"
         "print(json.dumps(handler.handler({'Event': 's3:TestEvent'}, None)))\n"
     )
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}

@@ -5,8 +5,8 @@
 
 The file FOLDER/a/b.jpg becomes the object PREFIX + "a/b.jpg", and the sync
 function then writes it to the shared images file system. Only files that the
-function accepts are uploaded, by the same rules (sync_function/key_policy.py).
-The others are listed as skipped.
+function accepts are uploaded, by the same rules
+(components/sync_function/key_policy.py). The others are listed as skipped.
 
 Unchanged files are skipped by checksum. Every upload is a single PUT, so the
 object's ETag is the MD5 of its bytes, and each upload also stores the SHA-256
@@ -38,7 +38,7 @@ from typing import Any
 import boto3
 import botocore.exceptions
 
-from sync_function import key_policy
+from components.sync_function import key_policy
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 STACK_OUTPUT = "imagesBucketName"

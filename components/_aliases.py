@@ -123,3 +123,17 @@ def keep_renamed_children(
         return pulumi.ResourceTransformationResult(args.props, options)
 
     return add_aliases
+
+
+def with_renamed_children(
+    opts: pulumi.ResourceOptions | None,
+    component_name: str,
+    renamed: RenamedChildren,
+) -> pulumi.ResourceOptions:
+    """Return a component's `opts` with `keep_renamed_children` added."""
+    return pulumi.ResourceOptions.merge(
+        opts,
+        pulumi.ResourceOptions(
+            transformations=[keep_renamed_children(component_name, renamed)]
+        ),
+    )

@@ -11,7 +11,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import _validation as check
-from ._aliases import RenamedChildren, keep_renamed_children
+from ._aliases import RenamedChildren, with_renamed_children
 from .efs_access import (
     AccessLevel,
     ImageStoreMountArgs,
@@ -20,7 +20,7 @@ from .efs_access import (
     open_nfs_path,
 )
 from .fargate import validate_task_size
-from .network import SubnetArgs
+from .network import SubnetArgs, allow_tcp
 
 DEFAULT_IMAGE = "public.ecr.aws/aws-containers/retail-store-sample-assets:0.7.0"
 CONTAINER_NAME = "application"
@@ -174,12 +174,7 @@ class HighlyAvailableAssetsService(pulumi.ComponentResource):
     ) -> None:
         settings = _Settings.from_args(name, args)
         # Children renamed since a release keep their state through aliases.
-        opts = pulumi.ResourceOptions.merge(
-            opts,
-            pulumi.ResourceOptions(
-                transformations=[keep_renamed_children(name, _RENAMED_CHILDREN)]
-            ),
-        )
+        opts = with_renamed_children(opts, name, _RENAMED_CHILDREN)
         super().__init__(
             "retailassets:index:HighlyAvailableAssetsService", name, None, opts
         )
@@ -325,59 +320,52 @@ class HighlyAvailableAssetsService(pulumi.ComponentResource):
         for port in settings.listener_ports:
             for cidr in settings.ingress_cidrs:
                 label = cidr.replace("/", "-").replace(":", "-")
-                ipv6 = ipaddress.ip_network(cidr).version == 6
-                aws.vpc.SecurityGroupIngressRule(
+                allow_tcp(
                     f"{name}-lb-in-{port}-{label}",
+                    ingress=True,
                     security_group_id=load_balancer_group.id,
-                    cidr_ipv4=None if ipv6 else cidr,
-                    cidr_ipv6=cidr if ipv6 else None,
-                    ip_protocol="tcp",
-                    from_port=port,
-                    to_port=port,
+                    cidr=cidr,
+                    port=port,
                     description=f"Listener port {port}",
                     opts=self._child,
                 )
-        aws.vpc.SecurityGroupEgressRule(
+        allow_tcp(
             f"{name}-lb-out-tasks",
+            ingress=False,
             security_group_id=load_balancer_group.id,
-            referenced_security_group_id=task_group.id,
-            ip_protocol="tcp",
-            from_port=CONTAINER_PORT,
-            to_port=CONTAINER_PORT,
+            peer_group_id=task_group.id,
+            port=CONTAINER_PORT,
             description="Requests and health checks to the tasks",
             opts=self._child,
         )
-        aws.vpc.SecurityGroupIngressRule(
+        allow_tcp(
             f"{name}-tasks-in-lb",
+            ingress=True,
             security_group_id=task_group.id,
-            referenced_security_group_id=load_balancer_group.id,
-            ip_protocol="tcp",
-            from_port=CONTAINER_PORT,
-            to_port=CONTAINER_PORT,
+            peer_group_id=load_balancer_group.id,
+            port=CONTAINER_PORT,
             description="From the assets load balancer",
             opts=self._child,
         )
         clients = args.get("service_connect_client_security_group_ids") or {}
         for label, group_id in clients.items():
-            aws.vpc.SecurityGroupIngressRule(
+            allow_tcp(
                 f"{name}-tasks-in-{label}",
+                ingress=True,
                 security_group_id=task_group.id,
-                referenced_security_group_id=group_id,
-                ip_protocol="tcp",
-                from_port=CONTAINER_PORT,
-                to_port=CONTAINER_PORT,
+                peer_group_id=group_id,
+                port=CONTAINER_PORT,
                 description=f"Service Connect client {label}",
                 opts=self._child,
             )
         # Image pulls, logs and Service Connect's control plane use HTTPS to
         # AWS endpoints, through the NAT gateway or VPC endpoints.
-        aws.vpc.SecurityGroupEgressRule(
+        allow_tcp(
             f"{name}-tasks-out-https",
+            ingress=False,
             security_group_id=task_group.id,
-            cidr_ipv4="0.0.0.0/0",
-            ip_protocol="tcp",
-            from_port=443,
-            to_port=443,
+            cidr="0.0.0.0/0",
+            port=443,
             description="HTTPS to AWS endpoints and the image registry",
             opts=self._child,
         )

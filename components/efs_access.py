@@ -15,6 +15,8 @@ from typing import TypedDict
 import pulumi
 import pulumi_aws as aws
 
+from .network import allow_tcp
+
 NFS_PORT = 2049
 
 
@@ -82,8 +84,8 @@ class Grant:
     """The resources one grant created; depend on them before mounting."""
 
     policy: aws.iam.RolePolicy
-    ingress: aws.vpc.SecurityGroupIngressRule | None
-    egress: aws.vpc.SecurityGroupEgressRule | None
+    ingress: pulumi.CustomResource | None
+    egress: pulumi.CustomResource | None
 
     @property
     def resources(self) -> list[pulumi.Resource]:
@@ -118,27 +120,26 @@ def open_nfs_path(
     client_security_group_id: pulumi.Input[str],
     mount_security_group_id: pulumi.Input[str],
     parent: pulumi.Resource,
-) -> tuple[aws.vpc.SecurityGroupIngressRule, aws.vpc.SecurityGroupEgressRule]:
+) -> tuple[pulumi.CustomResource, pulumi.CustomResource]:
     """Allow NFS from a client security group to the mount targets' group."""
-    ingress = aws.vpc.SecurityGroupIngressRule(
+    options = pulumi.ResourceOptions(parent=parent)
+    ingress = allow_tcp(
         f"{name}-in",
+        ingress=True,
         security_group_id=mount_security_group_id,
-        referenced_security_group_id=client_security_group_id,
-        ip_protocol="tcp",
-        from_port=NFS_PORT,
-        to_port=NFS_PORT,
+        peer_group_id=client_security_group_id,
+        port=NFS_PORT,
         description="NFS from an image store client",
-        opts=pulumi.ResourceOptions(parent=parent),
+        opts=options,
     )
-    egress = aws.vpc.SecurityGroupEgressRule(
+    egress = allow_tcp(
         f"{name}-out",
+        ingress=False,
         security_group_id=client_security_group_id,
-        referenced_security_group_id=mount_security_group_id,
-        ip_protocol="tcp",
-        from_port=NFS_PORT,
-        to_port=NFS_PORT,
+        peer_group_id=mount_security_group_id,
+        port=NFS_PORT,
         description="NFS to the image store mount targets",
-        opts=pulumi.ResourceOptions(parent=parent),
+        opts=options,
     )
     return ingress, egress
 

@@ -14,7 +14,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import _validation as check
-from ._aliases import RenamedChildren, keep_renamed_children
+from ._aliases import RenamedChildren, with_renamed_children
 from .efs_access import (
     AccessLevel,
     ImageStoreMountArgs,
@@ -22,6 +22,7 @@ from .efs_access import (
     mount_targets_ready,
     open_nfs_path,
 )
+from .network import allow_tcp
 
 SYNC_FUNCTION_DIR = Path(__file__).resolve().parent / "sync_function"
 MOUNT_PATH = "/mnt/images"
@@ -85,12 +86,7 @@ class ImagePublisher(pulumi.ComponentResource):
     ) -> None:
         settings = _Settings.from_args(args)
         # Children renamed since a release keep their state through aliases.
-        opts = pulumi.ResourceOptions.merge(
-            opts,
-            pulumi.ResourceOptions(
-                transformations=[keep_renamed_children(name, _RENAMED_CHILDREN)]
-            ),
-        )
+        opts = with_renamed_children(opts, name, _RENAMED_CHILDREN)
         super().__init__("retailassets:index:ImagePublisher", name, None, opts)
         self._name = name
         self._tags = dict(args.get("tags") or {})
@@ -114,13 +110,12 @@ class ImagePublisher(pulumi.ComponentResource):
                 "com.amazonaws.", aws.get_region_output().region, ".s3"
             )
         )
-        aws.vpc.SecurityGroupEgressRule(
+        allow_tcp(
             f"{name}-function-out-s3",
+            ingress=False,
             security_group_id=security_group.id,
             prefix_list_id=s3_prefix_list.id,
-            ip_protocol="tcp",
-            from_port=443,
-            to_port=443,
+            port=443,
             description="HTTPS to S3 through the gateway endpoint",
             opts=self._child,
         )
@@ -352,40 +347,39 @@ class ImagePublisher(pulumi.ComponentResource):
         name = self._name
         topic = args.get("alarm_topic_arn")
         actions = [topic] if topic is not None else []
-        aws.cloudwatch.MetricAlarm(
-            f"{name}-errors",
-            alarm_description="The image sync function failed; see its logs.",
-            namespace="AWS/Lambda",
-            metric_name="Errors",
-            dimensions={"FunctionName": function.name},
-            statistic="Sum",
-            period=300,
-            evaluation_periods=1,
-            threshold=0,
-            comparison_operator="GreaterThanThreshold",
-            treat_missing_data="notBreaching",
-            alarm_actions=actions,
-            tags=self._tags,
-            opts=self._child,
-        )
-        aws.cloudwatch.MetricAlarm(
-            f"{name}-dead-letters",
-            alarm_description=(
-                "Image events failed every retry; replay them or run a resync."
+        # Any failure fires: one bad image is worth a look, and the dead-letter
+        # queue only fills after every retry failed.
+        alarms = [
+            (
+                "errors",
+                "The image sync function failed; see its logs.",
+                ("AWS/Lambda", "Errors", "Sum"),
+                {"FunctionName": function.name},
             ),
-            namespace="AWS/SQS",
-            metric_name="ApproximateNumberOfMessagesVisible",
-            dimensions={"QueueName": dead_letters.name},
-            statistic="Maximum",
-            period=300,
-            evaluation_periods=1,
-            threshold=0,
-            comparison_operator="GreaterThanThreshold",
-            treat_missing_data="notBreaching",
-            alarm_actions=actions,
-            tags=self._tags,
-            opts=self._child,
-        )
+            (
+                "dead-letters",
+                "Image events failed every retry; replay them or run a resync.",
+                ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum"),
+                {"QueueName": dead_letters.name},
+            ),
+        ]
+        for suffix, description, (namespace, metric, statistic), dimensions in alarms:
+            aws.cloudwatch.MetricAlarm(
+                f"{name}-{suffix}",
+                alarm_description=description,
+                namespace=namespace,
+                metric_name=metric,
+                dimensions=dimensions,
+                statistic=statistic,
+                period=300,
+                evaluation_periods=1,
+                threshold=0,
+                comparison_operator="GreaterThanThreshold",
+                treat_missing_data="notBreaching",
+                alarm_actions=actions,
+                tags=self._tags,
+                opts=self._child,
+            )
 
 
 def _function_code() -> pulumi.AssetArchive:

@@ -1,8 +1,10 @@
-"""Network inputs shared by the components."""
+"""Network inputs and security group rules shared by the components."""
 
+import ipaddress
 from typing import TypedDict
 
 import pulumi
+import pulumi_aws as aws
 
 
 class SubnetArgs(TypedDict):
@@ -16,3 +18,40 @@ class SubnetArgs(TypedDict):
     It must be known when the program runs: it names the children placed in
     that zone, so adding or removing a zone never renames the others.
     """
+
+
+def allow_tcp(
+    name: str,
+    *,
+    ingress: bool,
+    security_group_id: pulumi.Input[str],
+    port: int,
+    description: str,
+    opts: pulumi.ResourceOptions,
+    peer_group_id: pulumi.Input[str] | None = None,
+    cidr: str | None = None,
+    prefix_list_id: pulumi.Input[str] | None = None,
+) -> pulumi.CustomResource:
+    """Allow one TCP port between a security group and one peer.
+
+    The peer is another security group, a CIDR range (IPv4 or IPv6) or a
+    managed prefix list; the rule is a separate resource, so groups never
+    mix inline rules with rule resources.
+    """
+    ipv6 = cidr is not None and ipaddress.ip_network(cidr).version == 6
+    rule_type = (
+        aws.vpc.SecurityGroupIngressRule if ingress else aws.vpc.SecurityGroupEgressRule
+    )
+    return rule_type(
+        name,
+        security_group_id=security_group_id,
+        referenced_security_group_id=peer_group_id,
+        cidr_ipv4=None if ipv6 else cidr,
+        cidr_ipv6=cidr if ipv6 else None,
+        prefix_list_id=prefix_list_id,
+        ip_protocol="tcp",
+        from_port=port,
+        to_port=port,
+        description=description,
+        opts=opts,
+    )

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import _validation as check
-from ._aliases import RenamedChildren, keep_renamed_children
+from ._aliases import RenamedChildren, with_renamed_children
 from .efs_access import (
     NFS_PORT,
     AccessLevel,
@@ -47,23 +47,9 @@ class RemovalPolicy(str, Enum):
     """Delete it with its files; for throwaway stacks only."""
 
 
-class ExistingFileSystemArgs(TypedDict):
-    """An EFS file system, access point and mount targets created elsewhere."""
-
-    file_system_id: pulumi.Input[str]
-    """The file system id (`fs-...`)."""
-    file_system_arn: pulumi.Input[str]
-    """The file system ARN."""
-    access_point_id: pulumi.Input[str]
-    """The access point id (`fsap-...`) that clients mount through."""
-    access_point_arn: pulumi.Input[str]
-    """The access point ARN."""
-    security_group_id: pulumi.Input[str]
-    """The security group attached to the file system's mount targets."""
-    mount_target_ids: pulumi.Input[list[str]]
-    """The file system's mount target ids."""
-    availability_zones: list[str]
-    """The Availability Zones that have a mount target."""
+# A store created elsewhere is described by the same fields a client mounts
+# with: its file system, access point, mount target group and zones.
+ExistingFileSystemArgs = ImageStoreMountArgs
 
 
 class SharedImageStoreArgs(TypedDict):
@@ -164,12 +150,7 @@ class SharedImageStore(pulumi.ComponentResource):
     ) -> None:
         settings = _Settings.from_args(args)
         # Children renamed since a release keep their state through aliases.
-        opts = pulumi.ResourceOptions.merge(
-            opts,
-            pulumi.ResourceOptions(
-                transformations=[keep_renamed_children(name, _RENAMED_CHILDREN)]
-            ),
-        )
+        opts = with_renamed_children(opts, name, _RENAMED_CHILDREN)
         super().__init__("retailassets:index:SharedImageStore", name, None, opts)
         self._name = name
         self._granted_groups: set[str] = set()
@@ -353,9 +334,7 @@ class SharedImageStore(pulumi.ComponentResource):
 
     def _admit(
         self, label: str, group_id: pulumi.Input[str]
-    ) -> tuple[
-        aws.vpc.SecurityGroupIngressRule | None, aws.vpc.SecurityGroupEgressRule | None
-    ]:
+    ) -> tuple[pulumi.CustomResource | None, pulumi.CustomResource | None]:
         # Two grants from one security group share its rules: AWS rejects a
         # second identical rule.
         if label in self._granted_groups:

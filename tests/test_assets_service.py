@@ -486,3 +486,10 @@ def test_invalid_args_rejected(overrides: dict[str, Any], message: str) -> None:
 
 def test_args_type_is_exported() -> None:
     assert "image_store" in HighlyAvailableAssetsServiceArgs.__required_keys__
+
+
+def test_ipv6_ingress_uses_ipv6_field() -> None:
+    run = run_service(load_balancer_ingress_cidrs=["2001:db8::/32"])
+    rule = run.by_name("assets-lb-in-80-2001-db8---32")
+    assert rule.inputs["cidrIpv6"] == "2001:db8::/32"
+    assert "cidrIpv4" not in rule.inputs

@@ -54,7 +54,7 @@ _RENAMED_CHILDREN: RenamedChildren = {}
 
 
 class LoadBalancerScheme(str, Enum):
-    """Where the load balancer is reachable from."""
+    """Network reachability of the load balancer."""
 
     INTERNAL = "internal"
     """Only from inside the VPC and connected networks."""
@@ -880,17 +880,17 @@ class _Settings:
 
     def _set_service_connect(self, args: HighlyAvailableAssetsServiceArgs) -> None:
         self.service_connect = bool(args.get("service_connect", True))
-        given = [
+        namespace_fields = [
             field
             for field in ("namespace_arn", "namespace_name")
             if args.get(field) is not None
         ]
-        if not self.service_connect and given:
+        if not self.service_connect and namespace_fields:
             raise ValueError(
-                f"service_connect is false but {', '.join(given)} is set; remove "
-                "it or turn service_connect on."
+                f"service_connect is false but {', '.join(namespace_fields)} is "
+                "set; remove it or turn service_connect on."
             )
-        if len(given) == 2:
+        if len(namespace_fields) == 2:
             raise ValueError(
                 "namespace_arn and namespace_name are both set; namespace_name only "
                 "applies when the component creates the namespace. Remove one."

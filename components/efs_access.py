@@ -1,10 +1,10 @@
 """IAM and network grants that let a role's tasks mount the image store.
 
-A grant has two halves, and a mount fails without either: an inline IAM
-policy on the role (EFS checks it because volumes mount with IAM
-authorization) and a TCP 2049 path from the client's security group to the
-mount targets' security group, as an ingress rule on one and an egress rule
-on the other.
+A grant has two halves, and a mount fails without either. The first is an
+inline IAM policy on the role, which EFS checks because volumes mount with
+IAM authorization. The second is a TCP 2049 path from the client's security
+group to the mount targets' security group: an ingress rule on one and an
+egress rule on the other.
 """
 
 import dataclasses
@@ -21,7 +21,7 @@ NFS_PORT = 2049
 
 
 class AccessLevel(str, Enum):
-    """What a grantee may do on the file system."""
+    """Access a grantee has to the file system."""
 
     READ = "read"
     """Mount through the access point and read."""
@@ -30,7 +30,7 @@ class AccessLevel(str, Enum):
 
 
 class ImageStoreMountArgs(TypedDict):
-    """What a client needs to mount a shared image store.
+    """The values a client needs to mount a shared image store.
 
     `SharedImageStore.mount_args()` returns one; a store created elsewhere
     can be described by hand from its outputs.

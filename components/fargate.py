@@ -1,28 +1,16 @@
-"""Fargate task sizes and the platform versions that mount EFS."""
+"""Fargate task sizes: the memory each CPU size accepts."""
 
-from __future__ import annotations
-
-# CPU units and the memory (MiB) each allows: (first, last, step).
-FARGATE_TASK_SIZES: dict[int, tuple[int, int, int]] = {
-    256: (512, 2048, 0),
-    512: (1024, 4096, 1024),
-    1024: (2048, 8192, 1024),
-    2048: (4096, 16384, 1024),
-    4096: (8192, 30720, 1024),
-    8192: (16384, 61440, 4096),
-    16384: (32768, 122880, 8192),
+# Memory (MiB) Fargate accepts for each task CPU size (CPU units). 256 CPU
+# units take three listed sizes; the others take a range in fixed steps.
+FARGATE_MEMORY: dict[int, tuple[int, ...] | range] = {
+    256: (512, 1024, 2048),
+    512: range(1024, 4096 + 1, 1024),
+    1024: range(2048, 8192 + 1, 1024),
+    2048: range(4096, 16384 + 1, 1024),
+    4096: range(8192, 30720 + 1, 1024),
+    8192: range(16384, 61440 + 1, 4096),
+    16384: range(32768, 122880 + 1, 8192),
 }
-
-# 256 CPU units allow exactly these memory sizes rather than a stepped range.
-_SMALLEST_TASK_MEMORY = (512, 1024, 2048)
-
-
-def allowed_memory(cpu: int) -> list[int]:
-    """Return the memory sizes (MiB) Fargate accepts with `cpu` units."""
-    if cpu == 256:
-        return list(_SMALLEST_TASK_MEMORY)
-    first, last, step = FARGATE_TASK_SIZES[cpu]
-    return list(range(first, last + 1, step))
 
 
 def validate_task_size(cpu: int, memory: int) -> None:
@@ -30,16 +18,16 @@ def validate_task_size(cpu: int, memory: int) -> None:
     for field, value in (("cpu", cpu), ("memory", memory)):
         if isinstance(value, bool) or not isinstance(value, int):
             raise TypeError(f"{field} must be an integer, got {value!r}.")
-    if cpu not in FARGATE_TASK_SIZES:
-        allowed = ", ".join(str(c) for c in FARGATE_TASK_SIZES)
+    if cpu not in FARGATE_MEMORY:
+        allowed = ", ".join(str(c) for c in FARGATE_MEMORY)
         raise ValueError(f"cpu is {cpu}; Fargate allows {allowed} CPU units.")
-    sizes = allowed_memory(cpu)
-    if memory not in sizes:
-        if cpu == 256:
-            described = ", ".join(str(m) for m in sizes)
-        else:
-            first, last, step = FARGATE_TASK_SIZES[cpu]
-            described = f"{first} to {last} in steps of {step}"
-        raise ValueError(
-            f"memory is {memory} MiB; with cpu {cpu} Fargate allows {described} MiB."
-        )
+    sizes = FARGATE_MEMORY[cpu]
+    if memory in sizes:
+        return
+    if isinstance(sizes, range):
+        described = f"{sizes.start} to {sizes[-1]} in steps of {sizes.step}"
+    else:
+        described = ", ".join(str(m) for m in sizes)
+    raise ValueError(
+        f"memory is {memory} MiB; with cpu {cpu} Fargate allows {described} MiB."
+    )

@@ -38,8 +38,8 @@ class ImagePublisherArgs(TypedDict):
     vpc_id: pulumi.Input[str]
     """The VPC of the sync function."""
     subnet_ids: pulumi.Input[list[str]]
-    """Private subnets for the sync function, in zones with a mount target;
-    the VPC needs an S3 gateway endpoint or a NAT gateway to reach S3."""
+    """Private subnets for the sync function, in zones with a mount target.
+    The VPC needs an S3 gateway endpoint or a NAT gateway to reach S3."""
     image_store: ImageStoreMountArgs
     """The store to write to, from `SharedImageStore.mount_args()`."""
     images_prefix: NotRequired[str]

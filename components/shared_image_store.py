@@ -28,7 +28,7 @@ _RENAMED_CHILDREN: RenamedChildren = {}
 
 
 class ThroughputMode(str, Enum):
-    """How the file system's throughput is provisioned."""
+    """Throughput provisioning of the file system."""
 
     ELASTIC = "elastic"
     """Scales with the workload and bills per transfer; suits spiky reads."""
@@ -39,7 +39,7 @@ class ThroughputMode(str, Enum):
 
 
 class RemovalPolicy(str, Enum):
-    """What happens to the file system when the stack stops managing it."""
+    """Handling of the file system when the stack stops managing it."""
 
     RETAIN = "retain"
     """Protect it, so a replacement or destroy fails, and keep it if removed."""
@@ -119,10 +119,10 @@ _CREATE_ONLY_FIELDS = (
 class SharedImageStore(pulumi.ComponentResource):
     """An encrypted EFS file system for product images, shared by every task.
 
-    It has one mount target in each Availability Zone, a security group that
-    admits NFS only from granted clients, an access point whose root directory
-    EFS creates with a fixed owner, a file system policy that requires TLS and
-    IAM, and automatic backups. The file system is protected by default.
+    It has one mount target in each Availability Zone and a security group
+    that admits NFS only from granted clients. EFS creates the access point's
+    root directory with a fixed owner. The file system policy requires TLS and
+    IAM, backups are automatic, and the file system is protected by default.
     """
 
     file_system_id: pulumi.Output[str]
@@ -196,7 +196,7 @@ class SharedImageStore(pulumi.ComponentResource):
             opts=child,
         )
 
-        # Storage: only the file system holds data, so only it is protected.
+        # Storage: only the file system contains data, so only it is protected.
         keep = settings.removal_policy is RemovalPolicy.RETAIN
         file_system = aws.efs.FileSystem(
             f"{name}-fs",
@@ -411,12 +411,13 @@ class _Settings:
         settings = cls()
         existing = args.get("existing_file_system")
         if existing is not None:
-            given = [f for f in _CREATE_ONLY_FIELDS if args.get(f) is not None]
-            if given:
+            conflicting = [f for f in _CREATE_ONLY_FIELDS if args.get(f) is not None]
+            if conflicting:
                 raise ValueError(
                     "existing_file_system is set together with "
-                    f"{', '.join(given)}, which only apply when the store creates "
-                    "the file system; remove them or remove existing_file_system."
+                    f"{', '.join(conflicting)}, which only apply when the store "
+                    "creates the file system; remove them or remove "
+                    "existing_file_system."
                 )
             check.distinct_zones(
                 "existing_file_system.availability_zones",

@@ -1,7 +1,7 @@
 """Evaluate the Pulumi program in process, with no CLI, credentials or network.
 
 `offline.engine` runs a program under Pulumi's mocks and records every
-resource registration with its options; `offline.aws` stands in for the
-AWS provider with ids and ARNs in AWS's formats; `offline.preview` is the
+resource registration with its options. `offline.aws` replaces the AWS
+provider, with ids and ARNs in AWS's formats. `offline.preview` is the
 command that prints what `pulumi preview` would create for a stack.
 """

@@ -3,7 +3,7 @@
 Every resource gets an id, ARN and computed attributes in the format AWS
 uses, derived from a hash of its logical name, so two runs of the same
 program print the same values. Invokes cover the data sources the program
-and the components call; an unknown token raises instead of returning an
+and the components call. An unknown token raises instead of returning an
 empty result, so a missing stand-in is found at once.
 """
 
@@ -77,10 +77,10 @@ def default_existing_network() -> tuple[list[Vpc], list[Subnet]]:
 
 
 class AwsMocks(pulumi.runtime.Mocks):
-    """Mocks that answer like AWS in one account and region.
+    """Mocks that respond like AWS in one account and region.
 
-    `vpcs` and `subnets` are the network that already exists: the answers
-    to `aws.ec2.getVpc` and `aws.ec2.getSubnet`.
+    `vpcs` and `subnets` are the network that already exists, which
+    `aws.ec2.getVpc` and `aws.ec2.getSubnet` return.
     """
 
     def __init__(
@@ -142,7 +142,7 @@ class AwsMocks(pulumi.runtime.Mocks):
         handler = _INVOKE_HANDLERS.get(args.token)
         if handler is None:
             raise NotImplementedError(
-                f"the offline AWS stand-in has no answer for invoke {args.token}; "
+                f"the offline AWS stand-in has no response for invoke {args.token}; "
                 "add one to offline/aws.py"
             )
         return handler(self, dict(args.args))

@@ -113,7 +113,7 @@ def _describe_alias(alias: Any) -> str:
 
 @dataclasses.dataclass
 class StackRun:
-    """What one in-process evaluation of a program registered and exported."""
+    """The registrations and exports of one in-process run of a program."""
 
     project: str
     stack: str

@@ -832,6 +832,7 @@ class _Settings:
         check.require_plain("cpu", self.cpu)
         check.require_plain("memory", self.memory)
         validate_task_size(self.cpu, self.memory)
+
         desired = args.get("desired_count", 2)
         check.require_plain("desired_count", desired)
         if isinstance(desired, int) and not isinstance(desired, bool) and desired < 2:
@@ -850,6 +851,7 @@ class _Settings:
                 f"max_count is {self.max_count}, below desired_count "
                 f"{self.desired_count}; autoscaling needs max_count >= desired_count."
             )
+
         cpu_target = args.get("cpu_target_percent", 60.0)
         check.require_plain("cpu_target_percent", cpu_target)
         if isinstance(cpu_target, bool) or not isinstance(cpu_target, (int, float)):

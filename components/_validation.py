@@ -6,8 +6,9 @@ names the field, the value received and what is allowed.
 
 from __future__ import annotations
 
+import ipaddress
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from enum import Enum
 from typing import Any, TypeVar
 
@@ -81,13 +82,17 @@ def require_logical_name_fits(
         )
 
 
-_ABSOLUTE_PATH = re.compile(r"^/([A-Za-z0-9._-]+/?)*$")
+# Each segment is a '/' and characters other than '/', so a failed match
+# cannot backtrack through ways of splitting one segment.
+_ABSOLUTE_PATH = re.compile(r"/|(/[A-Za-z0-9._-]+)+/?")
 
 
 def require_absolute_path(field: str, value: Any) -> str:
     """Return `value` when it is an absolute POSIX path without `.` or `..`."""
     require_plain(field, value)
-    if not isinstance(value, str) or not _ABSOLUTE_PATH.match(value):
+    if isinstance(value, str) and len(value) > 100:
+        raise ValueError(f"{field} is {len(value)} characters; EFS allows at most 100.")
+    if not isinstance(value, str) or not _ABSOLUTE_PATH.fullmatch(value):
         raise ValueError(
             f"{field} is {value!r}; it must be an absolute path such as '/images', "
             "made of letters, digits, '.', '_' and '-'."
@@ -95,9 +100,35 @@ def require_absolute_path(field: str, value: Any) -> str:
     segments = [s for s in value.split("/") if s]
     if any(s in (".", "..") for s in segments):
         raise ValueError(f"{field} is {value!r}; it must not contain '.' or '..'.")
-    if len(value) > 100:
-        raise ValueError(f"{field} is {len(value)} characters; EFS allows at most 100.")
     return value.rstrip("/") or "/"
+
+
+def require_bool(field: str, value: Any) -> bool:
+    """Return `value` when it is a bool; strings such as 'false' are rejected."""
+    require_plain(field, value)
+    if not isinstance(value, bool):
+        raise TypeError(f"{field} must be true or false (a bool), got {value!r}.")
+    return value
+
+
+def require_mapping(field: str, value: Any) -> Mapping[str, Any]:
+    """Return `value` when it is a mapping with string keys."""
+    require_plain(field, value)
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+        raise TypeError(
+            f"{field} must be a mapping from a label to a value, such as "
+            f"{{'ui': 'sg-0123456789abcdef0'}}, got {value!r}."
+        )
+    return value
+
+
+def require_text_or_output(field: str, value: Any) -> Any:
+    """Return `value` when it is a non-empty string or an Output."""
+    if isinstance(value, pulumi.Output):
+        return value
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{field} is {value!r}; it must be a non-empty string.")
+    return value
 
 
 def distinct_zones(field: str, zones: Sequence[str], minimum: int = 2) -> list[str]:
@@ -124,3 +155,129 @@ def distinct_zones(field: str, zones: Sequence[str], minimum: int = 2) -> list[s
             "in other zones."
         )
     return list(seen)
+
+
+def require_ingress_cidrs(field: str, cidrs: Any) -> list[str]:
+    """Return `cidrs` normalized, when each is a distinct IPv4 CIDR range.
+
+    The load balancer listens on IPv4 only, so an IPv6 range would admit no
+    one. Two spellings of one range would make two identical rules, which AWS
+    rejects.
+    """
+    require_plain(field, cidrs)
+    if not isinstance(cidrs, (list, tuple)) or not cidrs:
+        raise ValueError(
+            f"{field} is empty; give the CIDR ranges that may reach the load "
+            "balancer, such as the VPC's range."
+        )
+    normalized: dict[str, int] = {}
+    for index, cidr in enumerate(cidrs):
+        try:
+            if not isinstance(cidr, str):
+                raise TypeError("not a string")
+            network = ipaddress.ip_network(cidr, strict=True)
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                f"{field}[{index}] is {cidr!r}, which is not a CIDR range "
+                f"({error}); give one such as '10.0.0.0/16'."
+            ) from None
+        if network.version != 4:
+            raise ValueError(
+                f"{field}[{index}] is {cidr!r}, an IPv6 range; the load balancer "
+                "listens on IPv4 only, so give IPv4 ranges."
+            )
+        if str(network) in normalized:
+            raise ValueError(
+                f"{field}[{index}] is {cidr!r}, the same range as "
+                f"{field}[{normalized[str(network)]}]; list each range once."
+            )
+        normalized[str(network)] = index
+    return list(normalized)
+
+
+# Extensions of image formats browsers display. The sync function writes
+# only these, so nothing executable reaches the folder nginx serves.
+IMAGE_EXTENSIONS = frozenset(
+    (".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif", ".svg", ".ico", ".bmp")
+)
+
+
+def require_image_extensions(field: str, extensions: Any) -> list[str]:
+    """Return `extensions` when it is a non-empty list of image extensions."""
+    require_plain(field, extensions)
+    if not isinstance(extensions, (list, tuple)):
+        raise TypeError(f"{field} must be a list of extensions, got {extensions!r}.")
+    for extension in extensions:
+        if not isinstance(extension, str) or not re.fullmatch(
+            r"\.[a-z0-9]{1,10}", extension
+        ):
+            raise ValueError(
+                f"{field} has {extension!r}; give lowercase extensions with the "
+                "dot, such as '.jpg'."
+            )
+        if extension not in IMAGE_EXTENSIONS:
+            allowed = ", ".join(sorted(IMAGE_EXTENSIONS))
+            raise ValueError(
+                f"{field} has {extension!r}, which is not an image type; allowed "
+                f"extensions are: {allowed}."
+            )
+    if not extensions:
+        raise ValueError(
+            f"{field} is empty; the function would reject every image. Give at "
+            "least one extension, such as '.jpg'."
+        )
+    return list(extensions)
+
+
+def require_images_path(field: str, value: Any) -> str:
+    """Return `value` when it is an absolute directory path other than '/'."""
+    path = require_absolute_path(field, value)
+    if path == "/":
+        raise ValueError(
+            f"{field} is '/'; give a directory such as '/images' so that EFS "
+            "creates it with the access point's owner."
+        )
+    return path
+
+
+def require_subnets(field: str, subnets: Any) -> list[Any]:
+    """Return `subnets` when each has an id and a distinct AZ, in two or more AZs."""
+    require_plain(field, subnets)
+    if not isinstance(subnets, (list, tuple)):
+        raise TypeError(
+            f"{field} must be a list of {{'subnet_id': ..., 'availability_zone': "
+            f"...}} entries, got {subnets!r}."
+        )
+    for index, subnet in enumerate(subnets):
+        if not isinstance(subnet, Mapping) or not {
+            "subnet_id",
+            "availability_zone",
+        } <= set(subnet):
+            raise TypeError(
+                f"{field}[{index}] is {subnet!r}; give a mapping with subnet_id "
+                "and availability_zone."
+            )
+        require_text_or_output(f"{field}[{index}].subnet_id", subnet["subnet_id"])
+    distinct_zones(field, [s["availability_zone"] for s in subnets])
+    return list(subnets)
+
+
+def require_distinct_ids(field: str, ids: Any, minimum: int) -> None:
+    """Raise when a plain list of ids has duplicates or fewer than `minimum`.
+
+    An Output list is checked by the provider when it resolves.
+    """
+    if isinstance(ids, pulumi.Output):
+        return
+    if not isinstance(ids, (list, tuple)):
+        raise TypeError(f"{field} must be a list of ids, got {ids!r}.")
+    if len(ids) < minimum:
+        raise ValueError(
+            f"{field} has {len(ids)} id(s); give at least {minimum}, in different "
+            "Availability Zones."
+        )
+    duplicates = sorted({i for i in ids if isinstance(i, str) and ids.count(i) > 1})
+    if duplicates:
+        raise ValueError(
+            f"{field} lists {', '.join(duplicates)} more than once; list each once."
+        )

@@ -1,6 +1,5 @@
 """HighlyAvailableAssetsService: the assets nginx on Fargate across AZs."""
 
-import ipaddress
 import json
 import re
 from collections.abc import Mapping
@@ -347,8 +346,7 @@ class HighlyAvailableAssetsService(pulumi.ComponentResource):
             description="From the assets load balancer",
             opts=self._child,
         )
-        clients = args.get("service_connect_client_security_group_ids") or {}
-        for label, group_id in clients.items():
+        for label, group_id in settings.client_groups.items():
             allow_tcp(
                 f"{name}-tasks-in-{label}",
                 ingress=True,
@@ -491,7 +489,7 @@ class HighlyAvailableAssetsService(pulumi.ComponentResource):
             volumes += [{"name": volume} for volume in NGINX_WRITABLE_PATHS]
 
         container = pulumi.Output.all(
-            image=args.get("image", DEFAULT_IMAGE),
+            image=settings.image,
             log_group=log_group.name,
             region=aws.get_region_output().region,
         ).apply(lambda values: container_definitions(settings, **values))
@@ -771,6 +769,8 @@ class _Settings:
         self.scheme = LoadBalancerScheme.INTERNAL
         self.ingress_cidrs: list[str] = []
         self.certificate_arn: pulumi.Input[str] | None = None
+        self.image: pulumi.Input[str] = DEFAULT_IMAGE
+        self.client_groups: dict[str, pulumi.Input[str]] = {}
 
     @property
     def listener_ports(self) -> list[int]:
@@ -794,20 +794,27 @@ class _Settings:
         settings.log_retention_days = check.require_one_of(
             "log_retention_days", args.get("log_retention_days", 30), LOG_RETENTION_DAYS
         )
-        settings.read_only_root_filesystem = bool(
-            args.get("read_only_root_filesystem", False)
+        settings.read_only_root_filesystem = check.require_bool(
+            "read_only_root_filesystem", args.get("read_only_root_filesystem", False)
         )
-        settings.enable_execute_command = bool(
-            args.get("enable_execute_command", False)
+        settings.enable_execute_command = check.require_bool(
+            "enable_execute_command", args.get("enable_execute_command", False)
+        )
+        settings.image = check.require_text_or_output(
+            "image", args.get("image", DEFAULT_IMAGE)
+        )
+        settings.client_groups = dict(
+            check.require_mapping(
+                "service_connect_client_security_group_ids",
+                args.get("service_connect_client_security_group_ids") or {},
+            )
         )
         return settings
 
     def _set_placement(self, args: HighlyAvailableAssetsServiceArgs) -> None:
         subnets = args["subnets"]
-        check.require_plain("subnets", subnets)
-        zones = check.distinct_zones(
-            "subnets", [s["availability_zone"] for s in subnets]
-        )
+        check.require_subnets("subnets", subnets)
+        zones = [s["availability_zone"] for s in subnets]
         store_zones = set(args["image_store"]["availability_zones"])
         missing = [zone for zone in zones if zone not in store_zones]
         if missing:
@@ -819,12 +826,13 @@ class _Settings:
             )
         self.subnets = list(subnets)
         lb_subnets = args["load_balancer_subnet_ids"]
-        if isinstance(lb_subnets, list) and len(lb_subnets) < 2:
+        if isinstance(lb_subnets, (list, tuple)) and len(lb_subnets) < 2:
             raise ValueError(
                 f"load_balancer_subnet_ids has {len(lb_subnets)} subnet(s); an "
                 "Application Load Balancer needs subnets in at least two "
                 "Availability Zones."
             )
+        check.require_distinct_ids("load_balancer_subnet_ids", lb_subnets, 2)
 
     def _set_sizing(self, args: HighlyAvailableAssetsServiceArgs) -> None:
         self.cpu = args.get("cpu", 256)
@@ -881,7 +889,9 @@ class _Settings:
         self.cluster_name = name
 
     def _set_service_connect(self, args: HighlyAvailableAssetsServiceArgs) -> None:
-        self.service_connect = bool(args.get("service_connect", True))
+        self.service_connect = check.require_bool(
+            "service_connect", args.get("service_connect", True)
+        )
         namespace_fields = [
             field
             for field in ("namespace_arn", "namespace_name")
@@ -899,6 +909,7 @@ class _Settings:
             )
         self.namespace_name = args.get("namespace_name", self.namespace_name)
         discovery = args.get("discovery_name", self.discovery_name)
+        check.require_plain("discovery_name", discovery)
         if not isinstance(discovery, str) or not re.fullmatch(
             r"[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?", discovery
         ):
@@ -918,22 +929,9 @@ class _Settings:
             LoadBalancerScheme,
         )
         self.certificate_arn = args.get("certificate_arn")
-        cidrs = args["load_balancer_ingress_cidrs"]
-        check.require_plain("load_balancer_ingress_cidrs", cidrs)
-        if not cidrs:
-            raise ValueError(
-                "load_balancer_ingress_cidrs is empty; give the CIDR ranges that "
-                "may reach the load balancer, such as the VPC's range."
-            )
-        for index, cidr in enumerate(cidrs):
-            try:
-                ipaddress.ip_network(cidr, strict=True)
-            except (TypeError, ValueError) as error:
-                raise ValueError(
-                    f"load_balancer_ingress_cidrs[{index}] is {cidr!r}, which is "
-                    f"not a CIDR range ({error}); give one such as '10.0.0.0/16'."
-                ) from None
-        self.ingress_cidrs = list(dict.fromkeys(cidrs))
+        self.ingress_cidrs = check.require_ingress_cidrs(
+            "load_balancer_ingress_cidrs", args["load_balancer_ingress_cidrs"]
+        )
 
 
 __all__ = [

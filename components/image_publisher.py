@@ -463,6 +463,9 @@ class _Settings:
         from .assets_service import LOG_RETENTION_DAYS
 
         settings = cls()
+        # Lambda places an ENI in each subnet; two zones keep syncs running
+        # when one zone fails.
+        check.require_distinct_ids("subnet_ids", args["subnet_ids"], 2)
         prefix = args.get("images_prefix", settings.images_prefix)
         check.require_plain("images_prefix", prefix)
         if (
@@ -475,21 +478,10 @@ class _Settings:
                 "ending in '/', such as 'images/'."
             )
         settings.images_prefix = prefix
-        extensions = list(args.get("allowed_extensions", settings.allowed_extensions))
-        for extension in extensions:
-            if not isinstance(extension, str) or not re.fullmatch(
-                r"\.[a-z0-9]{1,10}", extension
-            ):
-                raise ValueError(
-                    f"allowed_extensions has {extension!r}; give lowercase "
-                    "extensions with the dot, such as '.jpg'."
-                )
-        if not extensions:
-            raise ValueError(
-                "allowed_extensions is empty; the function would reject every "
-                "image. Give at least one extension, such as '.jpg'."
-            )
-        settings.allowed_extensions = extensions
+        settings.allowed_extensions = check.require_image_extensions(
+            "allowed_extensions",
+            args.get("allowed_extensions", settings.allowed_extensions),
+        )
         settings.max_object_bytes = check.require_int_in_range(
             "max_object_bytes", args.get("max_object_bytes", 20 * 2**20), 1, 5 * 2**30
         )

@@ -1,6 +1,5 @@
 """Network inputs and security group rules shared by the components."""
 
-import ipaddress
 from typing import TypedDict
 
 import pulumi
@@ -34,11 +33,10 @@ def allow_tcp(
 ) -> pulumi.CustomResource:
     """Allow one TCP port between a security group and one peer.
 
-    The peer is another security group, a CIDR range (IPv4 or IPv6) or a
-    managed prefix list; the rule is a separate resource, so groups never
-    mix inline rules with rule resources.
+    The peer is another security group, an IPv4 CIDR range or a managed prefix
+    list. The rule is a separate resource, so groups never mix inline rules
+    with rule resources.
     """
-    ipv6 = cidr is not None and ipaddress.ip_network(cidr).version == 6
     rule_type = (
         aws.vpc.SecurityGroupIngressRule if ingress else aws.vpc.SecurityGroupEgressRule
     )
@@ -46,8 +44,7 @@ def allow_tcp(
         name,
         security_group_id=security_group_id,
         referenced_security_group_id=peer_group_id,
-        cidr_ipv4=None if ipv6 else cidr,
-        cidr_ipv6=cidr if ipv6 else None,
+        cidr_ipv4=cidr,
         prefix_list_id=prefix_list_id,
         ip_protocol="tcp",
         from_port=port,

@@ -163,9 +163,7 @@ class SharedImageStore(pulumi.ComponentResource):
         else:
             self._create(name, settings)
 
-        for label, group_id in (
-            args.get("nfs_client_security_group_ids") or {}
-        ).items():
+        for label, group_id in settings.nfs_clients.items():
             self._admit(f"client-{label}", group_id)
 
         self.register_outputs(
@@ -392,6 +390,7 @@ class _Settings:
 
     def __init__(self) -> None:
         self.existing: ExistingFileSystemArgs | None = None
+        self.nfs_clients: dict[str, pulumi.Input[str]] = {}
         self.vpc_id: pulumi.Input[str] = ""
         self.subnets: Sequence[SubnetArgs] = ()
         self.kms_key_arn: pulumi.Input[str] | None = None
@@ -409,6 +408,12 @@ class _Settings:
     @classmethod
     def from_args(cls, args: SharedImageStoreArgs) -> "_Settings":
         settings = cls()
+        settings.nfs_clients = dict(
+            check.require_mapping(
+                "nfs_client_security_group_ids",
+                args.get("nfs_client_security_group_ids") or {},
+            )
+        )
         existing = args.get("existing_file_system")
         if existing is not None:
             conflicting = [f for f in _CREATE_ONLY_FIELDS if args.get(f) is not None]
@@ -433,21 +438,17 @@ class _Settings:
             )
         settings.vpc_id = args["vpc_id"]
         subnets = args["subnets"]
-        check.require_plain("subnets", subnets)
-        check.distinct_zones("subnets", [s["availability_zone"] for s in subnets])
-        settings.subnets = list(subnets)
-        settings.kms_key_arn = args.get("kms_key_arn")
+        settings.subnets = check.require_subnets("subnets", subnets)
+        if args.get("kms_key_arn") is not None:
+            settings.kms_key_arn = check.require_text_or_output(
+                "kms_key_arn", args["kms_key_arn"]
+            )
         settings._set_throughput(args)
         settings._set_lifecycle(args)
-        settings.backups = bool(args.get("backups", True))
-        settings.images_path = check.require_absolute_path(
+        settings.backups = check.require_bool("backups", args.get("backups", True))
+        settings.images_path = check.require_images_path(
             "images_path", args.get("images_path", "/images")
         )
-        if settings.images_path == "/":
-            raise ValueError(
-                "images_path is '/'; give a directory such as '/images' so that "
-                "EFS creates it with the access point's owner."
-            )
         settings.posix_uid = check.require_int_in_range(
             "posix_uid", args.get("posix_uid", 1000), 0, 4294967295
         )
@@ -497,10 +498,12 @@ class _Settings:
 
     def _set_lifecycle(self, args: SharedImageStoreArgs) -> None:
         days = args.get("transition_to_ia_days", 30)
+        check.require_int_in_range("transition_to_ia_days", days, 0, 365)
         check.require_one_of("transition_to_ia_days", days, (0, *TRANSITION_DAYS))
         self.transition_to_ia_days = days
-        self.transition_to_primary_on_access = bool(
-            args.get("transition_to_primary_on_access", True)
+        self.transition_to_primary_on_access = check.require_bool(
+            "transition_to_primary_on_access",
+            args.get("transition_to_primary_on_access", True),
         )
 
     def lifecycle_policies(self) -> list[Any]:

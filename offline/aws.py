@@ -127,6 +127,16 @@ class AwsMocks(pulumi.runtime.Mocks):
             return f"{prefix}{_hex(name, 26)}"[:limit]
         return f"{name[: limit - 8]}-{_hex(name, 7)}"
 
+    def describe_existing_network(self) -> str:
+        """Return the existing VPCs and subnets, for messages."""
+        vpcs = ", ".join(sorted(self.vpcs))
+        described = []
+        for subnet in self.subnets.values():
+            kind = "public" if subnet.map_public_ip_on_launch else "private"
+            described.append(f"{subnet.id} ({subnet.availability_zone}, {kind})")
+        subnets = ", ".join(described)
+        return f"VPC {vpcs} with subnets {subnets}"
+
     @property
     def subnet_zones(self) -> dict[str, str]:
         """The AZ of every subnet the mocks were given or created, by id."""

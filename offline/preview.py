@@ -206,6 +206,15 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
     except (TypeError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except LookupError as error:
+        # An existing VPC or subnet the offline stand-in does not have.
+        print(
+            f"error: {error}. The offline preview has no AWS account; it knows "
+            f"{mocks.describe_existing_network()}. Use those ids in a stack "
+            "file to preview an existing network.",
+            file=sys.stderr,
+        )
+        return 1
 
     if options.json:
         out.write(_registrations_json(run) + "\n")

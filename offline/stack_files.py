@@ -7,6 +7,7 @@ The CLI overlays a stack file, `Pulumi.<stack>.yaml`, on the defaults that
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,62 @@ class StackFileError(ValueError):
     """A project or stack file is missing or malformed."""
 
 
+class _Yaml12Loader(yaml.SafeLoader):
+    """A safe YAML loader with YAML 1.2 scalars, as the Pulumi CLI reads them.
+
+    PyYAML follows YAML 1.1, where `yes` is true, `010` is 8 and `1:40` is
+    100. The CLI's go-yaml v3 keeps `yes` and `1:40` as strings and reads
+    `010` as 10, so this loader does too.
+    """
+
+
+def _plain_scalar_resolvers() -> None:
+    resolvers = {
+        tag: patterns
+        for tag, patterns in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    kept = {
+        first: [
+            (tag, regexp)
+            for tag, regexp in entries
+            if not tag.endswith((":bool", ":int", ":float"))
+        ]
+        for first, entries in resolvers.items()
+    }
+    _Yaml12Loader.yaml_implicit_resolvers = kept
+    _Yaml12Loader.add_implicit_resolver(
+        "tag:yaml.org,2002:bool",
+        re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+        list("tTfF"),
+    )
+    _Yaml12Loader.add_implicit_resolver(
+        "tag:yaml.org,2002:int",
+        re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
+        list("-+0123456789"),
+    )
+    _Yaml12Loader.add_implicit_resolver(
+        "tag:yaml.org,2002:float",
+        re.compile(
+            r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+            r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+        ),
+        list("-+0123456789."),
+    )
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    text = str(loader.construct_scalar(node))
+    if text.startswith("0o"):
+        return int(text[2:], 8)
+    if text.startswith("0x"):
+        return int(text[2:], 16)
+    return int(text, 10)
+
+
+_plain_scalar_resolvers()
+_Yaml12Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+
+
 def _as_config_string(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -29,7 +86,7 @@ def _as_config_string(value: Any) -> str:
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        content = yaml.safe_load(path.read_text())
+        content = yaml.load(path.read_text(), Loader=_Yaml12Loader)  # noqa: S506
     except FileNotFoundError:
         raise StackFileError(f"{path} not found.") from None
     except yaml.YAMLError as error:
@@ -66,7 +123,13 @@ def stack_config(stack: str, root: Path | None = None) -> dict[str, str]:
             f"{', '.join(known) or 'none'}."
         )
     stack_file = _read_yaml(stack_path)
-    for key, value in (stack_file.get("config") or {}).items():
+    stack_values = stack_file.get("config") or {}
+    if not isinstance(stack_values, dict):
+        raise StackFileError(
+            f"{stack_path.name}: config must be a mapping of keys to values, "
+            f"got {stack_values!r}."
+        )
+    for key, value in stack_values.items():
         if isinstance(value, dict) and "secure" in value:
             raise StackFileError(
                 f"{stack_path.name} has a secret for {key}; the offline preview "

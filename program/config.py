@@ -9,6 +9,7 @@ and the SDK does not, so the program needs its own.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import ipaddress
 import json
 import re
@@ -31,7 +32,7 @@ NAT_GATEWAY_CHOICES = ("single", "onePerAz")
 
 
 class ConfigError(ValueError):
-    """One or more stack config values are invalid; the message lists each."""
+    """Invalid stack config values, each listed in the message."""
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
@@ -155,7 +156,7 @@ KEYS: tuple[Key, ...] = (
         "ingressCidrs",
         "array",
         [],
-        "CIDR ranges admitted to the load balancer. Default: the VPC's range when internal; required when internet-facing.",
+        "IPv4 CIDR ranges admitted to the load balancer. Default: the VPC's range when internal; required when internet-facing.",
     ),
     Key(
         "certificateArn",
@@ -185,7 +186,12 @@ KEYS: tuple[Key, ...] = (
         True,
         "Move a file back to Standard storage on first access.",
     ),
-    Key("backups", "boolean", True, "Automatic AWS Backup of the file system."),
+    Key(
+        "backups",
+        "boolean",
+        True,
+        "Automatic AWS Backup of the file system. Turning it off fails the mandatory EFS.2 policy.",
+    ),
     Key(
         "kmsKeyArn",
         "string",
@@ -229,6 +235,8 @@ KEYS: tuple[Key, ...] = (
 
 KEYS_BY_NAME = {key.name: key for key in KEYS}
 
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+
 
 @dataclasses.dataclass
 class StackConfig:
@@ -255,12 +263,10 @@ def _parse(key: Key, raw: str | None) -> Any:
     if key.type == "string":
         return raw
     if key.type == "integer":
-        try:
-            return int(raw)
-        except ValueError:
-            raise ValueError(
-                f"{key.name} is {raw!r}; it must be a whole number."
-            ) from None
+        # int() also takes '1_0' and non-ASCII digits, which the CLI does not.
+        if not _INTEGER.fullmatch(raw.strip()):
+            raise ValueError(f"{key.name} is {raw!r}; it must be a whole number.")
+        return int(raw)
     if key.type == "boolean":
         lowered = raw.strip().lower()
         if lowered not in ("true", "false"):
@@ -283,7 +289,37 @@ def load() -> StackConfig:
     config = pulumi.Config(PROJECT)
     raw = {key.name: config.get(key.name) for key in KEYS}
     region = pulumi.Config("aws").get("region") or ""
-    return validate(raw, region)
+    unknown = unknown_keys(_configured_keys())
+    try:
+        stack = validate(raw, region)
+    except ConfigError as error:
+        raise ConfigError(unknown + error.problems) from None
+    if unknown:
+        raise ConfigError(unknown)
+    return stack
+
+
+def _configured_keys() -> set[str]:
+    """Return every config key the stack sets, as `namespace:key`."""
+    # NOTE: pulumi.Config reads one key at a time. The full set is only in the
+    # SDK's runtime module, an internal interface: the CLI's values arrive in
+    # PULUMI_CONFIG and values set under mocks in CONFIG.
+    from pulumi.runtime import config as runtime_config
+
+    return set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
+
+
+def unknown_keys(configured: set[str]) -> list[str]:
+    """Return a problem for each project key that Pulumi.yaml does not declare."""
+    problems = []
+    for full_key in sorted(configured):
+        namespace, _, name = full_key.partition(":")
+        if namespace != PROJECT or name in KEYS_BY_NAME:
+            continue
+        close = difflib.get_close_matches(name, KEYS_BY_NAME, n=1)
+        hint = f"did you mean {close[0]}?" if close else "see Pulumi.yaml for the keys."
+        problems.append(f"{full_key} is not a config key of this project; {hint}")
+    return problems
 
 
 def validate(raw: dict[str, str | None], region: str) -> StackConfig:
@@ -300,13 +336,19 @@ def validate(raw: dict[str, str | None], region: str) -> StackConfig:
             "aws:region is not set; set it with `pulumi config set aws:region "
             "us-east-1`."
         )
-    if not problems:
-        for rule in _RULES:
-            try:
-                rule(values)
-            except (TypeError, ValueError) as error:
-                problems.append(str(error))
+    # A rule that reads a key that failed to parse is skipped (KeyError), so
+    # every other rule still runs and reports its own key.
+    for rule in _RULES:
+        try:
+            rule(values)
+        except KeyError:
+            continue
+        except (TypeError, ValueError) as error:
+            problems.append(str(error))
+    if region and "availabilityZones" in values and "existingVpcId" in values:
         problems += _check_zones(values, region)
+    if region:
+        problems += _check_arn_regions(values, region)
     if problems:
         raise ConfigError(problems)
     return StackConfig(values=values, region=region)
@@ -401,14 +443,9 @@ def _check_namespace(values: dict[str, Any]) -> None:
 
 
 def _check_ingress_cidrs(values: dict[str, Any]) -> None:
-    for index, cidr in enumerate(values["ingressCidrs"]):
-        try:
-            ipaddress.ip_network(cidr, strict=True)
-        except ValueError as error:
-            raise ValueError(
-                f"ingressCidrs[{index}] is {cidr!r}, which is not a CIDR range "
-                f"({error}); give one such as 203.0.113.0/24."
-            ) from None
+    # Empty means the VPC's range (internal) or is reported as missing.
+    if values["ingressCidrs"]:
+        check.require_ingress_cidrs("ingressCidrs", values["ingressCidrs"])
 
 
 def _check_internet_facing(values: dict[str, Any]) -> None:
@@ -441,13 +478,37 @@ def _check_throughput(values: dict[str, Any]) -> None:
         )
 
 
-def _check_extensions(values: dict[str, Any]) -> None:
-    for extension in values["allowedImageExtensions"]:
-        if not re.fullmatch(r"\.[a-z0-9]{1,10}", extension):
-            raise ValueError(
-                f"allowedImageExtensions has {extension!r}; give lowercase "
-                "extensions with the dot, such as .jpg."
-            )
+def _check_image(values: dict[str, Any]) -> None:
+    image = values["image"]
+    if not image.strip() or any(c.isspace() for c in image):
+        raise ValueError(
+            f"image is {image!r}; give a container image reference without "
+            "spaces, such as public.ecr.aws/aws-containers/"
+            "retail-store-sample-assets:0.7.0."
+        )
+
+
+def _check_namespace_name(values: dict[str, Any]) -> None:
+    if values["existingNamespaceArn"] or not values["serviceConnect"]:
+        return
+    name = values["namespaceName"]
+    label = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+    if len(name) > 253 or not re.fullmatch(rf"{label}(\.{label})*", name):
+        raise ValueError(
+            f"namespaceName is {name!r}; give a DNS name of lowercase labels, "
+            "such as retailstore.local."
+        )
+
+
+def _check_access_logs_bucket(values: dict[str, Any]) -> None:
+    bucket = values["accessLogsBucket"]
+    if bucket and (
+        not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", bucket) or ".." in bucket
+    ):
+        raise ValueError(
+            f"accessLogsBucket is {bucket!r}; give an S3 bucket name of 3 to 63 "
+            "lowercase letters, digits, dots and hyphens."
+        )
 
 
 def _one_of(field: str, allowed: Any) -> Rule:
@@ -487,12 +548,17 @@ _RULES: tuple[Rule, ...] = (
     _check_throughput,
     _one_of("transitionToIaDays", (0, *TRANSITION_DAYS)),
     _check_arn("kmsKeyArn", "kms", "key/"),
-    lambda values: check.require_absolute_path("imagesPath", values["imagesPath"]),
+    lambda values: check.require_images_path("imagesPath", values["imagesPath"]),
     _in_range("posixUid", 0, 4294967295),
     _in_range("posixGid", 0, 4294967295),
     _enum("storeRemovalPolicy", RemovalPolicy),
     _in_range("maxImageBytes", 1, 5 * 2**30),
-    _check_extensions,
+    lambda values: check.require_image_extensions(
+        "allowedImageExtensions", values["allowedImageExtensions"]
+    ),
+    _check_image,
+    _check_namespace_name,
+    _check_access_logs_bucket,
     _in_range("noncurrentVersionDays", 1, 3650),
 )
 
@@ -514,3 +580,21 @@ def _check_zones(values: dict[str, Any], region: str) -> list[str]:
             f"{region}; give AZs such as {example}."
         ]
     return []
+
+
+def _check_arn_regions(values: dict[str, Any], region: str) -> list[str]:
+    """Return a problem for each regional ARN outside `region`."""
+    problems = []
+    for field in (
+        "certificateArn",
+        "kmsKeyArn",
+        "existingClusterArn",
+        "existingNamespaceArn",
+    ):
+        parts = str(values.get(field) or "").split(":")
+        if len(parts) > 3 and parts[3] and parts[3] != region:
+            problems.append(
+                f"{field} is in {parts[3]}, but aws:region is {region}; give a "
+                f"resource in {region}."
+            )
+    return problems

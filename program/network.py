@@ -109,6 +109,7 @@ def existing_network(config: StackConfig) -> Network:
             f"existingPrivateSubnetIds covers {len(seen_zones)} AZ(s); give "
             "subnets in at least two."
         )
+    problems += _check_public_subnets(config, vpc_id)
     if problems:
         raise ConfigError(problems)
     return Network(
@@ -117,3 +118,22 @@ def existing_network(config: StackConfig) -> Network:
         private_subnets=private_subnets,
         public_subnet_ids=list(config["existingPublicSubnetIds"]),
     )
+
+
+def _check_public_subnets(config: StackConfig, vpc_id: str) -> list[str]:
+    """Return problems with the load balancer's public subnets, if given."""
+    problems = []
+    public_ids = list(config["existingPublicSubnetIds"])
+    duplicates = sorted({i for i in public_ids if public_ids.count(i) > 1})
+    if duplicates:
+        problems.append(
+            f"existingPublicSubnetIds lists {', '.join(duplicates)} more than once."
+        )
+    for subnet_id in dict.fromkeys(public_ids):
+        subnet = aws.ec2.get_subnet(id=subnet_id)
+        if subnet.vpc_id != vpc_id:
+            problems.append(
+                f"existingPublicSubnetIds has {subnet_id}, which is in "
+                f"{subnet.vpc_id}, not existingVpcId {vpc_id}."
+            )
+    return problems

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pulumi
 import pytest
 from conftest import run_components
 
@@ -476,6 +477,45 @@ def test_same_names_collide_as_in_engine() -> None:
         ),
         ({"discovery_name": "Assets_1"}, "discovery_name is 'Assets_1'"),
         ({"cpu_target_percent": 95}, "cpu_target_percent is 95"),
+        (
+            {"load_balancer_ingress_cidrs": ["2001:db8::/32"]},
+            "an IPv6 range; the load balancer listens on IPv4 only",
+        ),
+        (
+            {"load_balancer_ingress_cidrs": ["10.0.0.0/16", "10.0.0.0/16"]},
+            r"the same range as load_balancer_ingress_cidrs\[0\]",
+        ),
+        (
+            {"load_balancer_ingress_cidrs": [0]},
+            r"load_balancer_ingress_cidrs\[0\] is 0, which is not a CIDR range",
+        ),
+        (
+            {"enable_execute_command": "false"},
+            "enable_execute_command must be true or false",
+        ),
+        ({"service_connect": "false"}, "service_connect must be true or false"),
+        (
+            {"read_only_root_filesystem": "no"},
+            "read_only_root_filesystem must be true or false",
+        ),
+        ({"image": ""}, "image is ''; it must be a non-empty string"),
+        ({"image": None}, "image is None"),
+        (
+            {"service_connect_client_security_group_ids": ["sg-1"]},
+            "service_connect_client_security_group_ids must be a mapping",
+        ),
+        (
+            {"load_balancer_subnet_ids": ["subnet-0aaa", "subnet-0aaa"]},
+            "lists subnet-0aaa more than once",
+        ),
+        (
+            {"discovery_name": pulumi.Output.from_input("assets")},
+            "discovery_name must be a plain value",
+        ),
+        (
+            {"subnets": [{"subnet_id": "subnet-1"}, {"subnet_id": "subnet-2"}]},
+            r"subnets\[0\] is .*; give a mapping with subnet_id and availability_zone",
+        ),
         ({"name": "a-very-long-assets-service-name"}, "must be at most 21"),
     ],
 )
@@ -488,8 +528,7 @@ def test_args_type_is_exported() -> None:
     assert "image_store" in HighlyAvailableAssetsServiceArgs.__required_keys__
 
 
-def test_ipv6_ingress_uses_ipv6_field() -> None:
-    run = run_service(load_balancer_ingress_cidrs=["2001:db8::/32"])
-    rule = run.by_name("assets-lb-in-80-2001-db8---32")
-    assert rule.inputs["cidrIpv6"] == "2001:db8::/32"
-    assert "cidrIpv4" not in rule.inputs
+def test_ingress_cidr_normalized_in_rule() -> None:
+    run = run_service(load_balancer_ingress_cidrs=["10.1.2.3"])
+    rule = run.by_name("assets-lb-in-80-10.1.2.3-32")
+    assert rule.inputs["cidrIpv4"] == "10.1.2.3/32"

@@ -191,6 +191,19 @@ def test_no_wildcard_actions(run: StackRun) -> None:
         ({"retry_attempts": 3}, "retry_attempts is 3"),
         ({"noncurrent_version_days": 0}, "noncurrent_version_days is 0"),
         ({"log_retention_days": 2}, "log_retention_days is 2"),
+        (
+            {"allowed_extensions": [".php"]},
+            "allowed_extensions has '.php', which is not an image type",
+        ),
+        (
+            {"allowed_extensions": [".tmp"]},
+            "allowed_extensions has '.tmp', which is not an image type",
+        ),
+        ({"subnet_ids": []}, "subnet_ids has 0 id"),
+        (
+            {"subnet_ids": ["subnet-0aaa", "subnet-0aaa"]},
+            "lists subnet-0aaa more than once",
+        ),
     ],
 )
 def test_invalid_args_rejected(overrides: dict[str, Any], message: str) -> None:

@@ -148,3 +148,57 @@ def test_mandatory_finding_exits_one(monkeypatch: pytest.MonkeyPatch) -> None:
     code, text = run_preview("--stack", "dev", "--no-properties")
     assert code == 1
     assert "ecs-container-read-only-root" in text
+
+
+def write_stack(tmp_path, monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+    """Put Pulumi.yaml and Pulumi.t.yaml in tmp_path and point the preview there."""
+    (tmp_path / "Pulumi.yaml").write_text(
+        (stack_files.ROOT / "Pulumi.yaml").read_text()
+    )
+    (tmp_path / "Pulumi.t.yaml").write_text(text)
+    monkeypatch.setattr(stack_files, "ROOT", tmp_path)
+
+
+DEV_KEYS = (
+    "config:\n  aws:region: us-east-1\n"
+    "  retail-assets:availabilityZones: [us-east-1a, us-east-1b]\n"
+)
+
+
+def test_unknown_vpc_names_known_network(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_stack(
+        tmp_path,
+        monkeypatch,
+        DEV_KEYS
+        + "  retail-assets:existingVpcId: vpc-0123456789abcdef0\n"
+        + "  retail-assets:existingPrivateSubnetIds: [subnet-1, subnet-2]\n",
+    )
+    code, _ = run_preview("--stack", "t")
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "The vpc ID 'vpc-0123456789abcdef0' does not exist" in err
+    assert "it knows VPC vpc-0a1b2c3d4e5f60718" in err
+
+
+def test_config_not_mapping_exits_two(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_stack(tmp_path, monkeypatch, "config: 5\n")
+    code, _ = run_preview("--stack", "t")
+    assert code == 2
+    assert (
+        "config must be a mapping of keys to values, got 5" in capsys.readouterr().err
+    )
+
+
+@pytest.mark.parametrize(
+    ("literal", "expected"),
+    [("yes", "yes"), ("010", "10"), ("1:40", "1:40"), ("0o17", "15"), ("true", "true")],
+)
+def test_stack_values_read_as_yaml_12(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, literal: str, expected: str
+) -> None:
+    write_stack(tmp_path, monkeypatch, f"config:\n  retail-assets:image: {literal}\n")
+    assert stack_files.stack_config("t")["retail-assets:image"] == expected

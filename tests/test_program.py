@@ -156,11 +156,66 @@ def test_every_invalid_key_reported_together() -> None:
         ({"allowedImageExtensions": '["jpg"]'}, "allowedImageExtensions has 'jpg'"),
         ({"maxImageBytes": "0"}, "maxImageBytes is 0"),
         ({"clusterName": "my cluster"}, "clusterName is 'my cluster'"),
+        ({"desiredCount": "1_0"}, "desiredCount is '1_0'; it must be a whole number"),
+        ({"desiredCount": "\u0663"}, "it must be a whole number"),
+        ({"image": ""}, "image is ''; give a container image reference"),
+        ({"image": "nginx latest"}, "image is 'nginx latest'"),
+        ({"namespaceName": ""}, "namespaceName is ''; give a DNS name"),
+        ({"namespaceName": "Retail_Store"}, "namespaceName is 'Retail_Store'"),
+        (
+            {"accessLogsBucket": "Not A Bucket!!"},
+            "accessLogsBucket is 'Not A Bucket!!'",
+        ),
+        (
+            {"ingressCidrs": '["::/0"]'},
+            "an IPv6 range; the load balancer listens on IPv4 only",
+        ),
+        (
+            {"ingressCidrs": '["10.0.0.0/16", "10.0.0.0/16"]'},
+            r"the same range as ingressCidrs\[0\]",
+        ),
+        ({"allowedImageExtensions": "[]"}, "allowedImageExtensions is empty"),
+        ({"allowedImageExtensions": '[".php"]'}, "'.php', which is not an image type"),
+        ({"imagesPath": "/"}, "imagesPath is '/'; give a directory"),
+        ({"imagesPath": "/" + "a" * 40 + "!"}, "imagesPath is '/a"),
+        (
+            {"certificateArn": "arn:aws:acm:eu-west-1:123456789012:certificate/abc-1"},
+            "certificateArn is in eu-west-1, but aws:region is us-east-1",
+        ),
     ],
 )
 def test_invalid_value_rejected(values: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         validate(raw(**values), "us-east-1")
+
+
+def test_parse_error_hides_no_other_key() -> None:
+    with pytest.raises(ConfigError) as caught:
+        validate(raw(cpu="abc", desiredCount="1", vpcCidr="nope"), "us-east-1")
+    problems = caught.value.problems
+    assert any(p.startswith("cpu is 'abc'") for p in problems)
+    assert any(p.startswith("desiredCount is 1") for p in problems)
+    assert any(p.startswith("vpcCidr is 'nope'") for p in problems)
+
+
+def test_unparsed_key_skips_its_rules() -> None:
+    with pytest.raises(ConfigError) as caught:
+        validate(raw(cpu="abc", memory="4096"), "us-east-1")
+    assert [p for p in caught.value.problems if "memory" in p] == []
+
+
+def test_unknown_key_suggests_close_match() -> None:
+    config = dev_config(desiredcount="3")
+    with pytest.raises(
+        ConfigError,
+        match="retail-assets:desiredcount is not a config key of this project; did you mean desiredCount",
+    ):
+        run_program(config)
+
+
+def test_other_namespaces_are_not_checked() -> None:
+    run = run_program({**dev_config(), "aws:profile": "dev"})
+    assert run.stack_outputs["clusterName"] == "retail-store-ecs-cluster"
 
 
 def test_missing_region_rejected() -> None:
@@ -263,6 +318,30 @@ def test_existing_subnets_checked(subnets: tuple[Subnet, ...], message: str) -> 
     mocks = existing_mocks(*subnets)
     with pytest.raises(ConfigError, match=message):
         run_program(existing_config(*(s.id for s in subnets)), mocks)
+
+
+def test_public_subnet_in_other_vpc_rejected() -> None:
+    mocks = existing_mocks(
+        subnet("subnet-0aaa", "us-east-1a"),
+        subnet("subnet-0bbb", "us-east-1b"),
+        subnet(
+            "subnet-0ccc",
+            "us-east-1a",
+            vpc_id="vpc-0other",
+            map_public_ip_on_launch=True,
+        ),
+    )
+    config = existing_config("subnet-0aaa", "subnet-0bbb")
+    config["retail-assets:existingPublicSubnetIds"] = '["subnet-0ccc", "subnet-0ccc"]'
+    with pytest.raises(ConfigError) as caught:
+        run_program(config, mocks)
+    assert (
+        "existingPublicSubnetIds lists subnet-0ccc more than once."
+        in caught.value.problems
+    )
+    assert any(
+        "subnet-0ccc, which is in vpc-0other" in p for p in caught.value.problems
+    )
 
 
 def test_existing_vpc_needs_dns() -> None:

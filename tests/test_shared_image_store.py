@@ -360,6 +360,20 @@ def test_two_stores_do_not_collide() -> None:
         ({"directory_permissions": "755x"}, "directory_permissions is '755x'"),
         ({"directory_permissions": "07555"}, "give 3 or 4 octal digits"),
         ({"removal_policy": "keep"}, "removal_policy is 'keep'; allowed"),
+        ({"backups": "false"}, "backups must be true or false"),
+        (
+            {"transition_to_primary_on_access": "no"},
+            "transition_to_primary_on_access must be true or false",
+        ),
+        ({"transition_to_ia_days": 30.0}, "transition_to_ia_days must be an integer"),
+        ({"kms_key_arn": ""}, "kms_key_arn is ''; it must be a non-empty string"),
+        (
+            {"nfs_client_security_group_ids": ["sg-1"]},
+            "nfs_client_security_group_ids must be a mapping",
+        ),
+        ({"subnets": "subnet-1"}, "subnets must be a list"),
+        ({"images_path": "/" + "a" * 40 + "!"}, "it must be an absolute path"),
+        ({"images_path": "/" + "a" * 120}, "121 characters; EFS allows at most 100"),
         ({"vpc_id": None}, "needs vpc_id and subnets"),
         (
             {

@@ -14,12 +14,14 @@ import itertools
 import json
 import logging
 import os
+import re
 import socket
 import stat
 import subprocess
 import sys
 import threading
 import time
+import unicodedata
 import urllib.parse
 from pathlib import Path
 from typing import Any
@@ -30,7 +32,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from components.sync_function import handler, mount, resync, transfer
+from components.sync_function import handler, key_policy, mount, resync, transfer
 
 BUCKET = "staging-images"
 SYNC_FUNCTION_DIR = Path(__file__).resolve().parents[1] / "components" / "sync_function"
@@ -353,6 +355,15 @@ UNSAFE_KEYS = [
     pytest.param("images/red\x7f.jpg", None, "U+007F", id="del"),
     pytest.param("images/red\\blue.jpg", None, "backslash", id="backslash"),
     pytest.param(
+        "images/" + unicodedata.normalize("NFD", "café.jpg"),
+        None,
+        "not in Unicode normalization form NFC",
+        id="nfd",
+    ),
+    pytest.param("images/photo\u202egpj.jpg", None, "U+202E", id="bidi-override"),
+    pytest.param("images/a\u2066b.jpg", None, "U+2066", id="bidi-isolate"),
+    pytest.param("images/\ufeffred.jpg", None, "U+FEFF", id="byte-order-mark"),
+    pytest.param(
         "images/" + "a" * 252 + ".jpg", None, "longer than 255 bytes", id="long-segment"
     ),
     pytest.param(
@@ -395,6 +406,15 @@ def test_unsafe_key_rejected(
     assert list(mount_root.iterdir()) == []
 
 
+def test_nfc_key_accepted(s3: Any, mount_root: Path) -> None:
+    name = unicodedata.normalize("NFC", "café.jpg")
+
+    result = invoke(upload(s3, f"images/{name}", b"cafe"))
+
+    assert result == {"written": 1}
+    assert (mount_root / name).read_bytes() == b"cafe"
+
+
 def test_unsafe_delete_key_rejected(s3: Any, mount_root: Path) -> None:
     outside = mount_root.parent / "outside.jpg"
     outside.write_bytes(b"keep")
@@ -427,6 +447,119 @@ def test_write_file_stops_past_limit(tmp_path: Path) -> None:
 
     assert (tmp_path / "red.jpg").read_bytes() == b"old"
     assert temp_files(tmp_path) == []
+
+
+# --- symbolic links on the mount ------------------------------------------
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    """A folder outside the mount that the function must never change."""
+    path = tmp_path / "outside"
+    path.mkdir()
+    return path
+
+
+def link_folder(link: Path, target: Path) -> None:
+    link.symlink_to(target, target_is_directory=True)
+
+
+def test_put_through_linked_folder_rejected(
+    s3: Any, mount_root: Path, outside: Path, logs: pytest.LogCaptureFixture
+) -> None:
+    link_folder(mount_root / "shoes", outside)
+
+    result = invoke(upload(s3, "images/shoes/red.jpg", b"red shoe"))
+
+    line = object_logs(logs)[-1]
+    assert result == {"rejected": 1}
+    assert list(outside.iterdir()) == []
+    assert line["key"] == "images/shoes/red.jpg"
+    assert line["outcome"] == "rejected"
+    assert line["reason"].startswith(
+        "shoes under MOUNT_PATH is a symbolic link, which the function does not "
+        "follow; remove the link or replace it with a real folder, then run a resync"
+    )
+
+
+def test_put_through_nested_link_rejected(
+    s3: Any, mount_root: Path, outside: Path, logs: pytest.LogCaptureFixture
+) -> None:
+    (mount_root / "shoes").mkdir()
+    link_folder(mount_root / "shoes" / "summer", outside)
+
+    result = invoke(upload(s3, "images/shoes/summer/red.jpg", b"red shoe"))
+
+    assert result == {"rejected": 1}
+    assert list(outside.iterdir()) == []
+    assert object_logs(logs)[-1]["reason"].startswith(
+        "shoes/summer under MOUNT_PATH is a symbolic link"
+    )
+
+
+def test_delete_through_linked_folder_rejected(
+    s3: Any, mount_root: Path, outside: Path, logs: pytest.LogCaptureFixture
+) -> None:
+    (outside / "red.jpg").write_bytes(b"outside")
+    link_folder(mount_root / "shoes", outside)
+
+    result = invoke(record("ObjectRemoved:Delete", "images/shoes/red.jpg"))
+
+    assert result == {"rejected": 1}
+    assert (outside / "red.jpg").read_bytes() == b"outside"
+    assert "is a symbolic link" in object_logs(logs)[-1]["reason"]
+
+
+def test_linked_state_folder_rejected(
+    s3: Any, mount_root: Path, outside: Path, logs: pytest.LogCaptureFixture
+) -> None:
+    link_folder(mount_root / ".sync-state", outside)
+
+    result = invoke(upload(s3, "images/red.jpg", b"red"))
+
+    assert result == {"rejected": 1}
+    assert list(outside.iterdir()) == []
+    assert object_logs(logs)[-1]["reason"].startswith(
+        ".sync-state under MOUNT_PATH is a symbolic link"
+    )
+
+
+def test_linked_lock_file_rejected(
+    s3: Any, mount_root: Path, outside: Path, logs: pytest.LogCaptureFixture
+) -> None:
+    lock_path = Path(mount.Mount(str(mount_root)).lock_path("red.jpg"))
+    lock_path.parent.mkdir(parents=True)
+    lock_path.symlink_to(outside / "lock")
+
+    result = invoke(upload(s3, "images/red.jpg", b"red"))
+
+    assert result == {"rejected": 1}
+    assert list(outside.iterdir()) == []
+
+
+def test_put_replaces_linked_file(s3: Any, mount_root: Path, outside: Path) -> None:
+    (outside / "target.jpg").write_bytes(b"outside")
+    (mount_root / "red.jpg").symlink_to(outside / "target.jpg")
+
+    result = invoke(upload(s3, "images/red.jpg", b"red"))
+
+    assert result == {"written": 1}
+    assert not (mount_root / "red.jpg").is_symlink()
+    assert (mount_root / "red.jpg").read_bytes() == b"red"
+    assert (outside / "target.jpg").read_bytes() == b"outside"
+
+
+def test_delete_removes_link_not_target(
+    s3: Any, mount_root: Path, outside: Path
+) -> None:
+    (outside / "target.jpg").write_bytes(b"outside")
+    (mount_root / "red.jpg").symlink_to(outside / "target.jpg")
+
+    result = invoke(record("ObjectRemoved:Delete", "images/red.jpg"))
+
+    assert result == {"deleted": 1}
+    assert not (mount_root / "red.jpg").is_symlink()
+    assert (outside / "target.jpg").read_bytes() == b"outside"
 
 
 # --- ordering and redelivery ------------------------------------------------
@@ -693,6 +826,40 @@ def test_invalid_max_object_bytes_raises(
         invoke(record("ObjectRemoved:Delete", "images/red.jpg"))
 
 
+@pytest.mark.parametrize(
+    ("prefix", "reason"),
+    [
+        ("", "prefix is empty"),
+        ("/images/", "prefix starts with /"),
+        ("images/../", "prefix has a '..' path segment"),
+        ("images//", "prefix has an empty path segment"),
+    ],
+)
+def test_invalid_images_prefix_raises(
+    mount_root: Path, monkeypatch: pytest.MonkeyPatch, prefix: str, reason: str
+) -> None:
+    monkeypatch.setenv("IMAGES_PREFIX", prefix)
+
+    expected = f"IMAGES_PREFIX {prefix!r} is invalid: {reason}; set one or more"
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        handler.handler({"Records": []}, None)
+
+
+@pytest.mark.parametrize("prefix", ["images/", "catalog/img/", "a.b/c-d_e/"])
+def test_check_prefix_accepts_folders(prefix: str) -> None:
+    key_policy.check_prefix(prefix)
+
+
+def test_invalid_allowed_extensions_raises(
+    mount_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ALLOWED_EXTENSIONS", "jpg;png")
+
+    expected = "ALLOWED_EXTENSIONS has an invalid extension 'jpg;png': an extension"
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        handler.handler({"Records": []}, None)
+
+
 def test_unknown_action_raises(mount_root: Path) -> None:
     with pytest.raises(ValueError, match="unsupported action 'rebuild'"):
         handler.handler({"action": "rebuild"}, None)
@@ -921,3 +1088,72 @@ def test_resync_string_dry_run_raises(s3: Any, mount_root: Path) -> None:
 def test_resync_without_bucket_raises(mount_root: Path) -> None:
     with pytest.raises(ValueError, match="resync needs a bucket"):
         handler.handler({"action": "resync"}, None)
+
+
+def test_resync_rejects_linked_folder(s3: Any, mount_root: Path, outside: Path) -> None:
+    s3.put_object(Bucket=BUCKET, Key="images/shoes/red.jpg", Body=b"red")
+    link_folder(mount_root / "shoes", outside)
+
+    report = run_resync()
+
+    rejected = {item["key"]: item["reason"] for item in report["rejected"]}
+    assert list(outside.iterdir()) == []
+    assert report["written"] == []
+    assert "is a symbolic link" in rejected["images/shoes/red.jpg"]
+
+
+def test_resync_dry_run_rejects_linked_folder(
+    s3: Any, mount_root: Path, outside: Path
+) -> None:
+    s3.put_object(Bucket=BUCKET, Key="images/shoes/red.jpg", Body=b"red")
+    (outside / "red.jpg").write_bytes(b"red")
+    link_folder(mount_root / "shoes", outside)
+
+    report = run_resync(dry_run=True)
+
+    assert report["unchanged"] == []
+    assert [item["key"] for item in report["rejected"]] == ["images/shoes/red.jpg"]
+
+
+def test_resync_keeps_files_behind_link(
+    s3: Any, mount_root: Path, outside: Path
+) -> None:
+    s3.put_object(Bucket=BUCKET, Key="images/red.jpg", Body=b"red")
+    old = outside / "old.jpg"
+    old.write_bytes(b"old")
+    age(old, 3600)
+    link_folder(mount_root / "shoes", outside)
+
+    report = run_resync()
+
+    assert "images/shoes/old.jpg" not in report["deleted"]
+    assert old.read_bytes() == b"old"
+
+
+def test_resync_removes_old_folder_link(
+    s3: Any, mount_root: Path, outside: Path
+) -> None:
+    s3.put_object(Bucket=BUCKET, Key="images/red.jpg", Body=b"red")
+    (outside / "old.jpg").write_bytes(b"old")
+    link = mount_root / "shoes"
+    link_folder(link, outside)
+    past = time.time() - 3600
+    os.utime(link, (past, past), follow_symlinks=False)
+
+    report = run_resync()
+
+    assert report["deleted"] == ["images/shoes"]
+    assert not link.is_symlink()
+    assert (outside / "old.jpg").read_bytes() == b"old"
+
+
+def test_resync_replaces_linked_file(s3: Any, mount_root: Path, outside: Path) -> None:
+    s3.put_object(Bucket=BUCKET, Key="images/red.jpg", Body=b"red")
+    (outside / "target.jpg").write_bytes(b"red")
+    (mount_root / "red.jpg").symlink_to(outside / "target.jpg")
+
+    report = run_resync()
+
+    assert report["written"] == ["images/red.jpg"]
+    assert not (mount_root / "red.jpg").is_symlink()
+    assert (outside / "target.jpg").read_bytes() == b"red"

@@ -1,12 +1,14 @@
 """Upload a local folder of product images to the staging bucket.
 
     python -m tools.publish_images FOLDER [--bucket NAME | --stack STACK]
-        [--prefix images/] [--delete] [--dry-run] [--jobs 8]
+        [--prefix images/] [--delete [--allow-empty]] [--dry-run] [--jobs 8]
 
 The file FOLDER/a/b.jpg becomes the object PREFIX + "a/b.jpg", and the sync
 function then writes it to the shared images file system. Only files that the
 function accepts are uploaded, by the same rules
-(components/sync_function/key_policy.py). The others are listed as skipped.
+(components/sync_function/key_policy.py), and the prefix must pass the
+function's prefix rules as well. The others are listed as skipped, and so are
+symbolic links, which are never followed.
 
 Unchanged files are skipped by checksum. Every upload is a single PUT, so the
 object's ETag is the MD5 of its bytes, and each upload also stores the SHA-256
@@ -28,12 +30,14 @@ import dataclasses
 import hashlib
 import mimetypes
 import os
+import re
 import shutil
+import stat
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import boto3
 import botocore.exceptions
@@ -47,6 +51,19 @@ STACK_OUTPUT = "imagesBucketName"
 MAX_SINGLE_PUT_BYTES = 5 * 1024**3
 READ_CHUNK_BYTES = 1024 * 1024
 DELETE_BATCH_SIZE = 1000  # maximum keys per DeleteObjects request
+
+# The shape of every region name in botocore 1.44.8's partitions.json, from
+# us-east-1 to us-gov-west-1 and eusc-de-east-1.
+REGION_PATTERN = re.compile(r"[a-z]{2,4}(-[a-z]+)+-[0-9]+")
+
+# Windows has no O_NOFOLLOW, and there the lstat check in scan_folder is the
+# only protection against a file replaced by a link.
+OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+
+SYMLINK_REASON = (
+    "symbolic link, not followed so that no file outside the folder is "
+    "uploaded; copy the target into the folder to publish it"
+)
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -86,6 +103,30 @@ class RemoteObject:
     etag: str
 
 
+@dataclasses.dataclass(frozen=True)
+class SkippedEntry:
+    """A file or linked folder that is not uploaded, with the reason."""
+
+    relative: str
+    reason: str
+    symlink: bool = False
+
+
+@dataclasses.dataclass
+class FolderScan:
+    """The folder's files split into uploads and skipped entries.
+
+    `kept_keys` are the keys of all local files, skipped ones included, and
+    `kept_prefixes` the key prefixes of linked folders. --delete keeps the
+    objects under both.
+    """
+
+    files: list[LocalFile] = dataclasses.field(default_factory=list)
+    skipped: list[SkippedEntry] = dataclasses.field(default_factory=list)
+    kept_keys: set[str] = dataclasses.field(default_factory=set)
+    kept_prefixes: list[str] = dataclasses.field(default_factory=list)
+
+
 @dataclasses.dataclass
 class Summary:
     """Counts of one run; `bytes` is the size of the files uploaded."""
@@ -93,6 +134,7 @@ class Summary:
     uploaded: int = 0
     unchanged: int = 0
     not_allowed: int = 0
+    symlinks: int = 0
     deleted: int = 0
     failed: int = 0
     bytes: int = 0
@@ -100,7 +142,7 @@ class Summary:
 
     @property
     def skipped(self) -> int:
-        return self.unchanged + self.not_allowed
+        return self.unchanged + self.not_allowed + self.symlinks
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,6 +157,7 @@ class Options:
     )
     max_object_bytes: int = key_policy.DEFAULT_MAX_OBJECT_BYTES
     delete: bool = False
+    allow_empty: bool = False
     dry_run: bool = False
     jobs: int = 8
     verbose: bool = False
@@ -128,6 +171,49 @@ def positive_int(value: str) -> int:
     return number
 
 
+def bucket_name(value: str) -> str:
+    if not value.strip():
+        raise argparse.ArgumentTypeError(
+            "bucket name is empty; pass the staging bucket name, or omit "
+            f"--bucket to read the stack output {STACK_OUTPUT}"
+        )
+    return value
+
+
+def region_name(value: str) -> str:
+    if not REGION_PATTERN.fullmatch(value):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not an AWS region name; pass a region such as "
+            "us-east-1 or eu-west-1"
+        )
+    return value
+
+
+def key_prefix(value: str) -> str:
+    """Normalize `value`, and reject it unless the sync function accepts it."""
+    prefix = key_policy.normalize_prefix(value)
+    try:
+        key_policy.check_prefix(prefix)
+    except key_policy.UnsafeKeyError as error:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is invalid: {error}; pass one or more folder names that "
+            "each end in '/', such as images/"
+        ) from None
+    return prefix
+
+
+def extension_list(value: str) -> frozenset[str]:
+    try:
+        extensions = key_policy.parse_extensions(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    if not extensions:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} contains no extension; pass a list such as .jpg,.png"
+        )
+    return extensions
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m tools.publish_images",
@@ -136,6 +222,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("folder", type=Path, help="local folder of images")
     parser.add_argument(
         "--bucket",
+        type=bucket_name,
         help=f"staging bucket name (default: the stack output {STACK_OUTPUT})",
     )
 
@@ -145,13 +232,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--prefix",
+        type=key_prefix,
         default=key_policy.DEFAULT_PREFIX,
-        help="key prefix the sync function mirrors (default: %(default)s)",
+        help="key prefix the sync function mirrors: one or more folder names, "
+        "each ending in '/' (default: %(default)s)",
     )
     parser.add_argument(
         "--delete",
         action="store_true",
         help="delete objects under the prefix that have no local file",
+    )
+    parser.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="let --delete run when the folder has no file to upload, which "
+        "deletes every object under the prefix",
     )
     parser.add_argument(
         "--dry-run",
@@ -168,6 +263,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
     parser.add_argument(
         "--allowed-extensions",
+        type=extension_list,
         default=",".join(key_policy.DEFAULT_ALLOWED_EXTENSIONS),
         help="comma-separated extensions to upload; match the function's "
         "ALLOWED_EXTENSIONS (default: %(default)s)",
@@ -179,7 +275,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="skip larger files, in bytes; match the function's MAX_OBJECT_BYTES "
         "(default: %(default)s)",
     )
-    parser.add_argument("--region", help="AWS region (default: from the profile)")
+    parser.add_argument(
+        "--region",
+        type=region_name,
+        help="AWS region, such as us-east-1 (default: from the profile)",
+    )
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="print every upload and delete"
     )
@@ -191,11 +291,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         folder = check_folder(args.folder)
-        extensions = key_policy.parse_extensions(args.allowed_extensions)
-        if not extensions:
-            raise UsageError(
-                "--allowed-extensions is empty; pass a list such as .jpg,.png"
-            )
         if args.max_object_bytes > MAX_SINGLE_PUT_BYTES:
             raise UsageError(
                 f"--max-object-bytes {args.max_object_bytes} is larger than a "
@@ -205,10 +300,11 @@ def main(argv: list[str] | None = None) -> int:
         options = Options(
             folder=folder,
             bucket=bucket,
-            prefix=key_policy.normalize_prefix(args.prefix),
-            allowed_extensions=extensions,
+            prefix=args.prefix,
+            allowed_extensions=args.allowed_extensions,
             max_object_bytes=args.max_object_bytes,
             delete=args.delete,
+            allow_empty=args.allow_empty,
             dry_run=args.dry_run,
             jobs=args.jobs,
             verbose=args.verbose,
@@ -321,15 +417,26 @@ def publish(s3: Any, options: Options) -> Summary:
     """Upload new and changed files, then delete extra objects if asked.
 
     Raises:
-        UsageError: the bucket cannot be read, for any of the reasons that
+        UsageError: --delete without --allow-empty and no file to upload, or
+            the bucket cannot be read, for any of the reasons that
             `describe_client_error` names.
     """
     started = time.monotonic()
     summary = Summary()
-    files, rejected, local_keys = scan_folder(options)
-    for relative, reason in rejected:
-        summary.not_allowed += 1
-        print(f"skip {relative}: {reason}")
+    scan = scan_folder(options)
+    for entry in scan.skipped:
+        if entry.symlink:
+            summary.symlinks += 1
+        else:
+            summary.not_allowed += 1
+        print(f"skip {entry.relative}: {entry.reason}")
+    if options.delete and not scan.files and not options.allow_empty:
+        raise UsageError(
+            f"{options.folder} has no file to upload, so --delete would remove "
+            f"every image under the prefix {options.prefix!r} of bucket "
+            f"{options.bucket!r}; check the folder, or pass --allow-empty to "
+            "delete them all"
+        )
 
     try:
         s3.head_bucket(Bucket=options.bucket)
@@ -340,66 +447,86 @@ def publish(s3: Any, options: Options) -> Summary:
     ) as error:
         raise UsageError(describe_client_error(error, options.bucket)) from None
 
-    progress = Progress(len(files), enabled=options.progress)
+    progress = Progress(len(scan.files), enabled=options.progress)
     try:
-        upload_all(s3, options, files, remote, summary, progress)
+        upload_all(s3, options, scan.files, remote, summary, progress)
     finally:
         progress.close()
 
     if options.delete:
-        extra = sorted(key for key in remote if key not in local_keys)
+        kept_prefixes = tuple(scan.kept_prefixes)
+        extra = sorted(
+            key
+            for key in remote
+            if key not in scan.kept_keys and not key.startswith(kept_prefixes)
+        )
         delete_keys(s3, options, extra, summary)
 
     summary.seconds = time.monotonic() - started
     return summary
 
 
-def scan_folder(
-    options: Options,
-) -> tuple[list[LocalFile], list[tuple[str, str]], set[str]]:
-    """Walk the folder and split its files into uploads and rejections.
+def scan_folder(options: Options) -> FolderScan:
+    """Walk the folder without following symbolic links, and sort its files.
 
-    Returns the files to check, the rejected (relative path, reason) pairs,
-    and the keys of all local files, rejected ones included, which --delete
-    keeps.
+    A link to a file or folder is skipped, so that a link such as
+    `leak.jpg -> ../secret/credentials` uploads nothing from outside the folder.
     """
-    files: list[LocalFile] = []
-    rejected: list[tuple[str, str]] = []
-    local_keys: set[str] = set()
-    for directory, subdirs, names in os.walk(options.folder):
-        subdirs.sort()
+    scan = FolderScan()
+    for directory, subdirs, names in os.walk(options.folder, followlinks=False):
+        linked_dirs = sorted(
+            name for name in subdirs if Path(directory, name).is_symlink()
+        )
+        subdirs[:] = sorted(name for name in subdirs if name not in linked_dirs)
+        for name in linked_dirs:
+            relative = Path(directory, name).relative_to(options.folder).as_posix()
+            entry = SkippedEntry(relative + "/", SYMLINK_REASON, symlink=True)
+            scan.skipped.append(entry)
+            scan.kept_prefixes.append(options.prefix + relative + "/")
         for name in sorted(names):
-            path = Path(directory, name)
-            relative = path.relative_to(options.folder).as_posix()
-            try:
-                relative.encode("utf-8")
-            except UnicodeEncodeError:
-                rejected.append((relative, "file name is not valid UTF-8"))
-                continue
-            key = options.prefix + relative
-            local_keys.add(key)
-            if not path.is_file():
-                rejected.append((relative, "not a regular file"))
-                continue
-            try:
-                key_policy.relative_path(
-                    key, options.prefix, options.allowed_extensions
-                )
-            except key_policy.UnsafeKeyError as error:
-                rejected.append((relative, str(error)))
-                continue
-            size = path.stat().st_size
-            if size > options.max_object_bytes:
-                rejected.append(
-                    (
-                        relative,
-                        f"size {size} bytes is larger than --max-object-bytes "
-                        f"({options.max_object_bytes})",
-                    )
-                )
-                continue
-            files.append(LocalFile(path=path, key=key, size=size))
-    return files, rejected, local_keys
+            scan_file(options, Path(directory, name), scan)
+    return scan
+
+
+def scan_file(options: Options, path: Path, scan: FolderScan) -> None:
+    """Add `path` to the uploads or the skipped entries of `scan`."""
+    relative = path.relative_to(options.folder).as_posix()
+    try:
+        relative.encode("utf-8")
+    except UnicodeEncodeError:
+        scan.skipped.append(SkippedEntry(relative, "file name is not valid UTF-8"))
+        return
+    key = options.prefix + relative
+    scan.kept_keys.add(key)
+
+    try:
+        file_stat = path.lstat()
+    except OSError as error:
+        # For example, the file was removed after os.walk listed it.
+        scan.skipped.append(SkippedEntry(relative, f"cannot read: {error}"))
+        return
+    if stat.S_ISLNK(file_stat.st_mode):
+        scan.skipped.append(SkippedEntry(relative, SYMLINK_REASON, symlink=True))
+        return
+    if not stat.S_ISREG(file_stat.st_mode):
+        scan.skipped.append(SkippedEntry(relative, "not a regular file"))
+        return
+
+    try:
+        key_policy.relative_path(key, options.prefix, options.allowed_extensions)
+    except key_policy.UnsafeKeyError as error:
+        scan.skipped.append(SkippedEntry(relative, str(error)))
+        return
+
+    size = file_stat.st_size
+    if size > options.max_object_bytes:
+        reason = (
+            f"size {size} bytes is larger than --max-object-bytes "
+            f"({options.max_object_bytes})"
+        )
+        scan.skipped.append(SkippedEntry(relative, reason))
+        return
+    scan.files.append(LocalFile(path=path, key=key, size=size))
 
 
 def list_remote(s3: Any, bucket: str, prefix: str) -> dict[str, RemoteObject]:
@@ -416,11 +543,16 @@ def list_remote(s3: Any, bucket: str, prefix: str) -> dict[str, RemoteObject]:
     return remote
 
 
+def open_no_follow(path: Path) -> BinaryIO:
+    """Open `path` for reading, raising OSError if it is a symbolic link."""
+    return os.fdopen(os.open(path, OPEN_FLAGS), "rb")
+
+
 def file_digests(path: Path) -> tuple[str, str, bytes]:
     """Return the MD5 hex, SHA-256 hex and raw MD5 of a file, read once."""
     md5 = hashlib.md5(usedforsecurity=False)
     sha256 = hashlib.sha256()
-    with path.open("rb") as file:
+    with open_no_follow(path) as file:
         while chunk := file.read(READ_CHUNK_BYTES):
             md5.update(chunk)
             sha256.update(chunk)
@@ -461,7 +593,7 @@ def publish_file(
         return "unchanged"
     if options.dry_run:
         return "uploaded"
-    with local.path.open("rb") as body:
+    with open_no_follow(local.path) as body:
         # ContentMD5 makes S3 reject the PUT if the file changed while read.
         s3.put_object(
             Bucket=options.bucket,
@@ -550,10 +682,12 @@ def delete_keys(s3: Any, options: Options, keys: list[str], summary: Summary) ->
 
 def format_summary(summary: Summary, dry_run: bool) -> str:
     verbs = ("would upload", "would delete") if dry_run else ("uploaded", "deleted")
+    links = "symbolic link" if summary.symlinks == 1 else "symbolic links"
     return (
         f"{'dry run: ' if dry_run else ''}{verbs[0]} {summary.uploaded}, "
         f"skipped {summary.skipped} ({summary.unchanged} unchanged, "
-        f"{summary.not_allowed} not allowed), {verbs[1]} {summary.deleted}, "
+        f"{summary.not_allowed} not allowed, {summary.symlinks} {links}), "
+        f"{verbs[1]} {summary.deleted}, "
         f"failed {summary.failed}; {summary.bytes} bytes in "
         f"{summary.seconds:.1f} s"
     )

@@ -48,10 +48,24 @@ class Settings:
                 "set it to the local mount path of the EFS access point"
             )
 
-        default_extensions = ",".join(key_policy.DEFAULT_ALLOWED_EXTENSIONS)
-        allowed_extensions = key_policy.parse_extensions(
-            environ.get("ALLOWED_EXTENSIONS", default_extensions)
+        prefix = key_policy.normalize_prefix(
+            environ.get("IMAGES_PREFIX", key_policy.DEFAULT_PREFIX)
         )
+        try:
+            key_policy.check_prefix(prefix)
+        except key_policy.UnsafeKeyError as error:
+            raise ValueError(
+                f"IMAGES_PREFIX {prefix!r} is invalid: {error}; set one or more "
+                "folder names that each end in '/', such as images/"
+            ) from None
+
+        default_extensions = ",".join(key_policy.DEFAULT_ALLOWED_EXTENSIONS)
+        try:
+            allowed_extensions = key_policy.parse_extensions(
+                environ.get("ALLOWED_EXTENSIONS", default_extensions)
+            )
+        except ValueError as error:
+            raise ValueError(f"ALLOWED_EXTENSIONS has an {error}") from None
         if not allowed_extensions:
             raise ValueError(
                 "ALLOWED_EXTENSIONS is empty; set a comma-separated list "
@@ -81,9 +95,7 @@ class Settings:
 
         return cls(
             mount_path=os.path.normpath(mount_path),
-            prefix=key_policy.normalize_prefix(
-                environ.get("IMAGES_PREFIX", key_policy.DEFAULT_PREFIX)
-            ),
+            prefix=prefix,
             allowed_extensions=allowed_extensions,
             max_object_bytes=max_object_bytes,
             log_level=log_level,

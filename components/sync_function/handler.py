@@ -249,6 +249,7 @@ def sync_record(
     except (
         key_policy.UnsafeKeyError,
         mount.ObjectTooLargeError,
+        mount.SymlinkPathError,
         NotADirectoryError,
         IsADirectoryError,
     ) as error:
@@ -305,8 +306,8 @@ def apply_event(
     """Write or delete the file for one event, or skip a stale or duplicate one.
 
     Raises:
-        key_policy.UnsafeKeyError, mount.ObjectTooLargeError: permanent
-            rejections.
+        key_policy.UnsafeKeyError, mount.ObjectTooLargeError,
+            mount.SymlinkPathError: permanent rejections.
         OSError, botocore errors: failures that may pass on retry.
     """
     if event.name.startswith("ObjectCreated:"):

@@ -12,6 +12,14 @@ Layout under the mount root, which is the folder nginx serves:
 
 nginx serves the state folder only to a request for its exact path, and the
 state contains no secret.
+
+Symbolic links below the root are never followed, because one could lead
+outside the mount. A write or delete whose path passes through a linked folder
+raises SymlinkPathError. A link in place of the file itself is replaced or
+removed like a file, and its target is left as it is.
+NOTE: the folders are checked just before each operation, not atomically with
+it, so a link that someone with write access to the mount creates in between
+is still followed.
 """
 
 from __future__ import annotations
@@ -67,6 +75,10 @@ class MountMissingError(OSError):
     """The mount root is not a directory, so the file system is not mounted."""
 
 
+class SymlinkPathError(ValueError):
+    """A path below the mount root passes through a symbolic link."""
+
+
 @dataclasses.dataclass(frozen=True)
 class SyncState:
     """The last change applied to one file, or a tombstone after a delete."""
@@ -118,6 +130,44 @@ class Mount:
     def local_path(self, relative: str) -> str:
         return os.path.join(self.root, *relative.split("/"))
 
+    def check_parents(self, relative: str) -> None:
+        """Raise SymlinkPathError if a folder on the way to `relative` is a link.
+
+        Folders that do not exist yet are not checked, and neither is the last
+        path segment.
+        """
+        self._check_parent_dirs(self.local_path(relative))
+
+    def _check_parent_dirs(self, path: str) -> None:
+        current = self.root
+        for name in self._names_below_root(os.path.dirname(path)):
+            current = os.path.join(current, name)
+            try:
+                mode = os.lstat(current).st_mode
+            except FileNotFoundError:
+                return
+            if stat.S_ISLNK(mode):
+                raise self._symlink_error(current)
+            if not stat.S_ISDIR(mode):
+                # The write or delete fails with NotADirectoryError.
+                return
+
+    def _names_below_root(self, directory: str) -> list[str]:
+        relative = os.path.relpath(directory, self.root)
+        if relative == ".":
+            return []
+        if relative == os.pardir or relative.startswith(os.pardir + os.sep):
+            raise ValueError(f"{directory} is not under the mount root {self.root}")
+        return relative.split(os.sep)
+
+    def _symlink_error(self, path: str) -> SymlinkPathError:
+        relative = os.path.relpath(path, self.root).replace(os.sep, "/")
+        return SymlinkPathError(
+            f"{relative} under MOUNT_PATH is a symbolic link, which the function "
+            "does not follow; remove the link or replace it with a real folder, "
+            "then run a resync"
+        )
+
     def _state_base(self, relative: str) -> str:
         # os.fsencode keeps file names that are not valid UTF-8 hashable.
         digest = hashlib.sha256(os.fsencode(relative)).hexdigest()
@@ -136,11 +186,12 @@ class Mount:
         The Linux NFS client implements `flock` with NFSv4 byte-range locks, so
         invocations on other hosts see the lock. Polls with LOCK_NB instead of
         blocking, so that a stuck holder costs `lock_timeout` seconds and a
-        LockTimeoutError, not the whole Lambda timeout.
+        LockTimeoutError, not the whole Lambda timeout. Raises SymlinkPathError
+        when the lock file or a folder above it is a link.
         """
         lock_path = self.lock_path(relative)
         self._make_dirs(os.path.dirname(lock_path))
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+        fd = self._open_no_follow(lock_path, os.O_RDWR | os.O_CREAT)
         try:
             deadline = time.monotonic() + self.lock_timeout
             while True:
@@ -161,14 +212,21 @@ class Mount:
             os.close(fd)
 
     def read_state(self, relative: str) -> SyncState | None:
-        """Return the recorded state of `relative`, or None if it has none."""
+        """Return the recorded state of `relative`, or None if it has none.
+
+        Raises:
+            SymlinkPathError: the state file or a folder above it is a link.
+        """
         state_path = self.state_path(relative)
+        self._check_parent_dirs(state_path)
         try:
-            with open(state_path, encoding="utf-8") as file:
-                data = json.load(file)
-            return SyncState(**data)
+            fd = self._open_no_follow(state_path, os.O_RDONLY)
         except FileNotFoundError:
             return None
+        try:
+            with os.fdopen(fd, encoding="utf-8") as file:
+                data = json.load(file)
+            return SyncState(**data)
         except (ValueError, TypeError) as error:
             # Atomic replacement makes this unexpected. Treating the state as
             # missing lets the next event rewrite both the file and the state.
@@ -187,6 +245,7 @@ class Mount:
         Raises:
             ObjectTooLargeError: the chunks add up to more than `max_bytes`. The
                 target is left as it was.
+            SymlinkPathError: a folder on the way to `relative` is a link.
         """
         return self._write_atomic(self.local_path(relative), chunks, max_bytes)
 
@@ -229,8 +288,13 @@ class Mount:
         return written
 
     def delete_file(self, relative: str) -> bool:
-        """Delete `relative` and its empty parent folders; return whether it existed."""
+        """Delete `relative` and its empty parent folders; return whether it existed.
+
+        Raises:
+            SymlinkPathError: a folder on the way to `relative` is a link.
+        """
         path = self.local_path(relative)
+        self._check_parent_dirs(path)
         try:
             os.unlink(path)
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
@@ -257,30 +321,64 @@ class Mount:
                     os.rmdir(directory)
 
     def _make_dirs(self, directory: str) -> None:
-        # Unlike os.makedirs, this sets DIR_MODE on each new folder whatever the
-        # umask, and it stops at the root rather than creating a missing mount.
-        if os.path.isdir(directory) or directory == self.root:
-            return
-        self._make_dirs(os.path.dirname(directory))
+        """Create the missing folders from the root down to `directory`.
+
+        Unlike os.makedirs, this sets DIR_MODE on each new folder whatever the
+        umask, stops at the root rather than creating a missing mount, and
+        raises SymlinkPathError for a link in place of a folder.
+        """
+        current = self.root
+        for name in self._names_below_root(directory):
+            current = os.path.join(current, name)
+            try:
+                mode = os.lstat(current).st_mode
+            except FileNotFoundError:
+                try:
+                    os.mkdir(current, DIR_MODE)
+                except FileExistsError:
+                    # Another invocation created it after the lstat.
+                    mode = os.lstat(current).st_mode
+                else:
+                    os.chmod(current, DIR_MODE)
+                    continue
+            if stat.S_ISLNK(mode):
+                raise self._symlink_error(current)
+            if not stat.S_ISDIR(mode):
+                raise NotADirectoryError(
+                    errno.ENOTDIR, "a file is in place of a folder", current
+                )
+
+    def _open_no_follow(self, path: str, flags: int) -> int:
+        """Open `path` with O_NOFOLLOW; raise SymlinkPathError if it is a link."""
         try:
-            os.mkdir(directory, DIR_MODE)
-        except FileExistsError:
-            return
-        os.chmod(directory, DIR_MODE)
+            return os.open(path, flags | os.O_NOFOLLOW, FILE_MODE)
+        except OSError as error:
+            if error.errno == errno.ELOOP:
+                raise self._symlink_error(path) from None
+            raise
 
     def scan(self) -> tuple[list[str], list[str]]:
         """List the files under the root, outside the state folder.
 
-        Returns the relative paths of regular files and symlinks, then the
-        relative paths of temporary files, each with "/" separators.
+        Returns the relative paths of regular files and symbolic links, then
+        the relative paths of temporary files, each with "/" separators. A link
+        to a folder is listed as a file and never walked into, so that its
+        target's files are never listed for deletion.
         """
         files: list[str] = []
         temp_files: list[str] = []
-        for directory, subdirs, names in os.walk(self.root):
+        for directory, subdirs, names in os.walk(self.root, followlinks=False):
             if directory == self.root and STATE_DIR_NAME in subdirs:
                 subdirs.remove(STATE_DIR_NAME)
+            linked_dirs = [
+                name
+                for name in subdirs
+                if os.path.islink(os.path.join(directory, name))
+            ]
+            for name in linked_dirs:
+                subdirs.remove(name)
             relative_dir = os.path.relpath(directory, self.root)
-            for name in names:
+            for name in [*names, *linked_dirs]:
                 relative = name if relative_dir == "." else f"{relative_dir}/{name}"
                 relative = relative.replace(os.sep, "/")
                 try:

@@ -223,6 +223,7 @@ def _resync_object(
         return
     except (
         mount.ObjectTooLargeError,
+        mount.SymlinkPathError,
         NotADirectoryError,
         IsADirectoryError,
     ) as error:
@@ -298,11 +299,16 @@ def _is_current(
 
     A file without a matching state, for example one copied onto the file
     system by hand, is current when its MD5 equals the single-part ETag. With
-    `adopt`, such a file gets a state record so later runs skip the hash.
+    `adopt`, such a file gets a state record so later runs skip the hash. A
+    symbolic link is never current, so a real run replaces it with the object.
+
+    Raises:
+        mount.SymlinkPathError: a folder on the way to the file is a link.
     """
+    target.check_parents(relative)
     path = target.local_path(relative)
     try:
-        file_stat = os.stat(path)
+        file_stat = os.lstat(path)
     except (FileNotFoundError, NotADirectoryError):
         return False
     if not stat.S_ISREG(file_stat.st_mode) or file_stat.st_size != obj.size:
@@ -328,7 +334,8 @@ def _is_current(
 
 def _file_md5(path: str) -> str:
     digest = hashlib.md5(usedforsecurity=False)
-    with open(path, "rb") as file:
+    # O_NOFOLLOW: the file may have been replaced by a link since the lstat.
+    with os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb") as file:
         while chunk := file.read(transfer.CHUNK_BYTES):
             digest.update(chunk)
     return digest.hexdigest()
@@ -348,6 +355,9 @@ def _remove_extra(
         fields["dry_run"] = True
     path = target.local_path(relative)
     try:
+        # A real run's delete_file checks again under the lock. This check
+        # makes a dry run report the same rejection.
+        target.check_parents(relative)
         if report.dry_run:
             removed = _is_old_enough(path, listing_started)
         else:
@@ -365,6 +375,17 @@ def _remove_extra(
                         )
     except FileNotFoundError:
         return  # removed by an event since the scan
+    except mount.SymlinkPathError as error:
+        report.add("rejected", {"key": key, "reason": str(error)})
+        transfer.log_object(
+            key,
+            action="skip",
+            outcome="rejected",
+            started=started,
+            reason=str(error),
+            **fields,
+        )
+        return
     except OSError as error:
         reason = f"{type(error).__name__}: {error}"
         report.add("failed", {"key": key, "reason": reason})

@@ -73,7 +73,7 @@ def test_pulumi_yaml_declares_every_key() -> None:
     for key in KEYS:
         assert declared[key.name]["type"] == key.type, key.name
         assert declared[key.name]["default"] == key.default, key.name
-        assert declared[key.name]["description"], key.name
+        assert declared[key.name]["description"] == key.description, key.name
 
 
 def test_dev_stack_sets_known_keys() -> None:
